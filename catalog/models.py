@@ -1,0 +1,235 @@
+"""The catalog: one row per file on an external drive, plus the folders that hold them.
+
+The media never live here. A drive is scanned into a manifest (``scan_folder``),
+the manifest is imported (``import_json``), and archivists annotate the rows.
+Writes go through ``catalog.services``; reads through ``catalog.selectors``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    """The six curator decisions of the seed tool; order is the 1–6 keyboard order."""
+
+    UNREVIEWED = "unreviewed", _("Unreviewed")
+    UPLOAD = "upload", _("Upload")
+    RESTRICTED = "restricted", _("Restricted")
+    KEEP_OFFLINE = "keep_offline", _("Keep offline")
+    DISCARD = "discard", _("Discard")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+
+
+#: The seed's status colours (grey, green, blue, slate, red, amber).
+STATUS_COLOURS = {
+    Status.UNREVIEWED: "#9ca3af",
+    Status.UPLOAD: "#16a34a",
+    Status.RESTRICTED: "#2563eb",
+    Status.KEEP_OFFLINE: "#475569",
+    Status.DISCARD: "#dc2626",
+    Status.NEEDS_ATTENTION: "#d97706",
+}
+
+
+class Category(models.TextChoices):
+    VIDEO = "video", _("Video")
+    IMAGE = "image", _("Image")
+    AUDIO = "audio", _("Audio")
+    DOCUMENT = "document", _("Document")
+    OTHER = "other", _("Other")
+
+
+class SelectionMethod(models.TextChoices):
+    """How a duplicate group's primary copy was chosen."""
+
+    AUTO_LARGEST = "auto_largest", _("Automatic: largest copy")
+    AUTO_SHORTEST_PATH = "auto_shortest_path", _("Automatic: shortest path")
+    MANUAL = "manual", _("Chosen by hand")
+
+
+class Drive(models.Model):
+    #: Derived from the manifest file name (``Expansion.json`` → ``Expansion``).
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: File name of the manifest last imported into this drive.
+    last_manifest = models.CharField(max_length=255, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Folder(models.Model):
+    """A directory on a drive, with counts for its whole subtree.
+
+    Exists so that opening one folder reads its children by ``parent`` and never
+    scans the drive's file table. The counts are maintained by the services
+    (``catalog.services.folders``) after every import and status change.
+    """
+
+    drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="folders")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    #: Relative to the drive root, no leading or trailing slash; "" is the root.
+    path = models.TextField(blank=True)
+    name = models.TextField(blank=True)
+    depth = models.PositiveSmallIntegerField(default=0)
+
+    file_count = models.PositiveIntegerField(default=0)
+    total_size = models.PositiveBigIntegerField(default=0)
+    count_unreviewed = models.PositiveIntegerField(default=0)
+    count_upload = models.PositiveIntegerField(default=0)
+    count_restricted = models.PositiveIntegerField(default=0)
+    count_keep_offline = models.PositiveIntegerField(default=0)
+    count_discard = models.PositiveIntegerField(default=0)
+    count_needs_attention = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["drive", "path"], name="folder_unique_drive_path"),
+        ]
+        indexes = [models.Index(fields=["parent", "name"], name="folder_parent_name")]
+
+    def __str__(self):
+        return f"{self.drive}:/{self.path}"
+
+    @property
+    def reviewed_count(self) -> int:
+        return self.file_count - self.count_unreviewed
+
+    def status_counts(self) -> dict[str, int]:
+        return {status: getattr(self, f"count_{status}") for status in Status.values}
+
+
+class ProjectGroup(models.Model):
+    """The typo-safe list of projects a file can belong to."""
+
+    name = models.CharField(max_length=255, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DuplicateGroup(models.Model):
+    """Every file sharing one oshash, when more than one file has it."""
+
+    oshash = models.CharField(max_length=16, unique=True)
+    primary = models.ForeignKey(
+        "FileEntry",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The copy that is catalogued and exported; the others are spares."),
+    )
+    selection_method = models.CharField(
+        max_length=32, choices=SelectionMethod.choices, default=SelectionMethod.AUTO_LARGEST
+    )
+    member_count = models.PositiveIntegerField(default=0)
+    #: Bytes freed by keeping only the primary copy.
+    bytes_reclaimable = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-bytes_reclaimable", "oshash"]
+
+    def __str__(self):
+        return f"{self.oshash} × {self.member_count}"
+
+
+class FileEntry(models.Model):
+    # Where the file is. Unique per (drive, path, filename).
+    drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="files")
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="files")
+    path = models.TextField(blank=True, help_text=_("Folder on the drive; empty for the root."))
+    filename = models.TextField()
+
+    # What the scanner saw. Refreshed by ``import_json --update``; never edited by hand.
+    oshash = models.CharField(max_length=16, null=True, blank=True, db_index=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    mime_type = models.CharField(max_length=255, blank=True)
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    exif_date_raw = models.CharField(max_length=64, blank=True)
+    exif_date = models.DateTimeField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True, help_text=_("Seconds."))
+    resolution = models.CharField(max_length=64, blank=True)
+    camera = models.CharField(max_length=255, blank=True)
+    imported_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # What archivists decide.
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.UNREVIEWED, db_index=True
+    )
+    title = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    project_group = models.ForeignKey(
+        ProjectGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="files"
+    )
+    date = models.DateField(
+        null=True, blank=True, help_text=_("Curated date; starts as the EXIF date.")
+    )
+    notes = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    # Duplicates: set by ``update_duplicates`` / ``import_repeats``.
+    duplicate_group = models.ForeignKey(
+        DuplicateGroup,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="files",
+    )
+    is_primary = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["drive", "path", "filename"], name="fileentry_unique_location"
+            ),
+        ]
+        indexes = [
+            # Filtered, ordered listings: status within a drive, by path.
+            models.Index(
+                fields=["drive", "status", "path", "filename"], name="fileentry_drive_status"
+            ),
+            models.Index(fields=["category"], name="fileentry_category"),
+            models.Index(fields=["camera"], name="fileentry_camera"),
+            models.Index(fields=["reviewed_by", "-reviewed_at"], name="fileentry_reviewer"),
+        ]
+
+    def __str__(self):
+        return self.location
+
+    @property
+    def location(self) -> str:
+        return f"{self.drive.name}:/{self.relative_path}"
+
+    @property
+    def relative_path(self) -> str:
+        return f"{self.path}/{self.filename}" if self.path else self.filename
+
+    @property
+    def status_colour(self) -> str:
+        return STATUS_COLOURS[Status(self.status)]

@@ -1,0 +1,13 @@
+"""Local development: debug on, a throwaway key, the demo logins may be printed."""
+
+from .base import *  # noqa: F403
+
+DEBUG = True
+SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
+#: Lets ``setup_demo`` print the demo passwords; never set in production.
+PHS_DEMO_LOGINS = True
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
