@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Status(models.TextChoices):
-    """The six curator decisions of the seed tool; order is the 1–6 keyboard order."""
+    """The six curator decisions of the seed tool; order is the 1-6 keyboard order."""
 
     UNREVIEWED = "unreviewed", _("Unreviewed")
     UPLOAD = "upload", _("Upload")
@@ -144,18 +144,21 @@ class DuplicateGroup(models.Model):
         ordering = ["-bytes_reclaimable", "oshash"]
 
     def __str__(self):
-        return f"{self.oshash} × {self.member_count}"
+        return f"{self.oshash} ({self.member_count} copies)"
 
 
 class FileEntry(models.Model):
     # Where the file is. Unique per (drive, path, filename).
     drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="files")
-    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="files")
+    folder = models.ForeignKey(
+        Folder, on_delete=models.CASCADE, related_name="files", db_index=False
+    )
     path = models.TextField(blank=True, help_text=_("Folder on the drive; empty for the root."))
     filename = models.TextField()
 
     # What the scanner saw. Refreshed by ``import_json --update``; never edited by hand.
-    oshash = models.CharField(max_length=16, null=True, blank=True, db_index=True)
+    # Null, not "", for unreadable files: "no hash" must never look like a shared value.
+    oshash = models.CharField(max_length=16, null=True, blank=True, db_index=True)  # noqa: DJ001
     size = models.PositiveBigIntegerField(null=True, blank=True)
     mime_type = models.CharField(max_length=255, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
@@ -214,6 +217,8 @@ class FileEntry(models.Model):
             models.Index(
                 fields=["drive", "status", "path", "filename"], name="fileentry_drive_status"
             ),
+            # Per-folder counts by status and size are read from this index alone.
+            models.Index(fields=["folder", "status", "size"], name="fileentry_folder_status"),
             models.Index(fields=["category"], name="fileentry_category"),
             models.Index(fields=["camera"], name="fileentry_camera"),
             models.Index(fields=["reviewed_by", "-reviewed_at"], name="fileentry_reviewer"),

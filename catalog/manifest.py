@@ -1,0 +1,382 @@
+"""Reading drive manifests: stream the JSON, validate each entry, name every problem.
+
+The contract (docs/manifest.md) is the seed scanner's: a JSON array of flat objects.
+Only the fields below are read; anything else in an entry is ignored. Parsing is
+streamed with ijson so memory stays flat however large the manifest is.
+"""
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, Any
+
+import ijson
+from dateutil import parser as date_parser
+from django.utils import timezone
+
+from .models import Category
+
+OSHASH_RE = re.compile(r"^[0-9a-fA-F]{16}$")
+#: C0 controls, DEL and C1 controls: never legitimate in a file or folder name.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+DRIVE_DATE_SUFFIX_RE = re.compile(r"_20\d\d-\d\d-\d\d$")
+MAX_NAME_LENGTH = 4096
+MAX_TEXT = {"file_type": 255, "resolution": 64, "camera": 255, "date_exif": 64}
+#: What ``ox.oshash`` writes when it cannot read a file; treated like a missing hash.
+UNREADABLE_OSHASH = "IOError"
+
+
+class ManifestFormatError(Exception):
+    """The file as a whole is unusable (not JSON, not a list)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryProblem:
+    index: int
+    field: str
+    message: str
+
+    def __str__(self):
+        return f"entry {self.index}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    """One validated entry, with the scanner fields as the catalog stores them."""
+
+    index: int
+    path: str
+    filename: str
+    oshash: str | None
+    size: int | None
+    mime_type: str
+    category: str
+    exif_date_raw: str
+    exif_date: datetime | None
+    date: date | None
+    duration: float | None
+    resolution: str
+    camera: str
+
+
+def drive_name_from_manifest(filename: str) -> str:
+    """``Expansion.json`` → ``Expansion``; ``PHS_copyALL_2026-01-24.json`` → ``PHS_copyALL``."""
+    stem = filename.rsplit("/", 1)[-1]
+    if stem.lower().endswith(".json"):
+        stem = stem[: -len(".json")]
+    return DRIVE_DATE_SUFFIX_RE.sub("", stem)
+
+
+def validate_drive_name(name: str) -> str | None:
+    """Return a problem with a drive name, or None if it is usable."""
+    if not name or not name.strip():
+        return "drive name is empty"
+    if len(name) > 255:
+        return "drive name is longer than 255 characters"
+    if CONTROL_RE.search(name) or "/" in name or "\\" in name:
+        return f"drive name {name!r} contains a slash or a control character"
+    return None
+
+
+def category_for_mime(mime_type: str) -> str:
+    major, _, minor = mime_type.partition("/")
+    if major in ("video", "image", "audio"):
+        return major
+    if major == "text" or minor in DOCUMENT_SUBTYPES or minor.startswith("vnd.openxmlformats"):
+        return Category.DOCUMENT
+    return Category.OTHER
+
+
+DOCUMENT_SUBTYPES = {
+    "pdf",
+    "msword",
+    "rtf",
+    "epub+zip",
+    "vnd.oasis.opendocument.text",
+    "vnd.oasis.opendocument.spreadsheet",
+    "vnd.oasis.opendocument.presentation",
+    "vnd.ms-excel",
+    "vnd.ms-powerpoint",
+}
+
+#: EXIF's "no date" placeholders (all zeros, blanks) — they mean unknown, not year 0.
+_EMPTY_DATE_RE = re.compile(r"^[\s0:\-./T+]*$")
+
+
+def parse_exif_date(raw: str) -> datetime | None:
+    """Parse the varied EXIF date strings scanners emit; unknown or odd dates give None.
+
+    ``2021:12:23 17:57:22+05:30`` → aware datetime. Dates without an offset are
+    taken as local time in ``settings.TIME_ZONE`` (the archive's home).
+    """
+    raw = raw.strip()
+    if not raw or _EMPTY_DATE_RE.match(raw):
+        return None
+    text = raw
+    # EXIF writes the date part with colons: "2021:12:23 17:57:22".
+    if re.match(r"^\d{4}:\d{2}:\d{2}", text):
+        text = text[:4] + "-" + text[5:7] + "-" + text[8:]
+    try:
+        parsed = date_parser.parse(text)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if not 1800 <= parsed.year <= 2200:
+        return None
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+class ProblemLog:
+    """Every problem counted; the first ``keep`` kept to show (a bad 1M-entry file stays small)."""
+
+    def __init__(self, keep: int = 1000):
+        self.keep = keep
+        self.count = 0
+        self.items: list[EntryProblem] = []
+        self.entries: set[int] = set()
+
+    def add(self, problem: EntryProblem) -> None:
+        self.count += 1
+        if len(self.items) < self.keep:
+            self.items.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class _EntryValidator:
+    """Turns one raw JSON object into a ManifestEntry, or records why it cannot."""
+
+    def __init__(self, problems: ProblemLog):
+        self.problems = problems
+        #: How many entries had at least one problem.
+        self.invalid_entries = 0
+
+    def problem(self, index: int, field: str, message: str) -> None:
+        self.problems.add(EntryProblem(index, field, message))
+
+    def __call__(self, index: int, raw: Any) -> ManifestEntry | None:
+        if not isinstance(raw, dict):
+            self.problem(index, "-", f"expected an object, got {_json_type(raw)}")
+            self.invalid_entries += 1
+            return None
+        before = len(self.problems)
+        filename = self.filename(index, raw.get("filename"))
+        path = self.path(index, raw.get("path"))
+        oshash = self.oshash(index, raw.get("oshash"))
+        size = self.number(index, raw, "size_exif", integer=True)
+        duration = self.number(index, raw, "duration", integer=False)
+        mime_type = self.text(index, raw, "file_type")
+        exif_date_raw = self.text(index, raw, "date_exif")
+        resolution = self.text(index, raw, "resolution")
+        camera = self.text(index, raw, "camera")
+        if len(self.problems) > before:
+            self.invalid_entries += 1
+            return None
+        exif_date = parse_exif_date(exif_date_raw) if exif_date_raw else None
+        return ManifestEntry(
+            index=index,
+            path=path,
+            filename=filename,
+            oshash=oshash,
+            size=size,
+            mime_type=mime_type,
+            category=category_for_mime(mime_type.lower()),
+            exif_date_raw=exif_date_raw,
+            exif_date=exif_date,
+            # The wall-clock day the picture was taken, in the picture's own offset.
+            date=exif_date.date() if exif_date else None,
+            duration=duration,
+            resolution=resolution,
+            camera=camera,
+        )
+
+    def filename(self, index: int, value: Any) -> str:
+        if value is None:
+            self.problem(index, "filename", "is missing")
+            return ""
+        if not isinstance(value, str):
+            self.problem(index, "filename", f"must be a string, got {_json_type(value)}")
+            return ""
+        if value in ("", ".", ".."):
+            self.problem(index, "filename", f"{value!r} is not a file name")
+        elif "/" in value:
+            self.problem(index, "filename", f"{value!r} contains a slash")
+        elif CONTROL_RE.search(value):
+            self.problem(index, "filename", f"{value!r} contains a control character")
+        elif len(value) > MAX_NAME_LENGTH:
+            self.problem(index, "filename", f"is longer than {MAX_NAME_LENGTH} characters")
+        return value
+
+    def path(self, index: int, value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.problem(index, "path", f"must be a string, got {_json_type(value)}")
+            return ""
+        if CONTROL_RE.search(value):
+            self.problem(index, "path", f"{value!r} contains a control character")
+            return ""
+        if len(value) > MAX_NAME_LENGTH:
+            self.problem(index, "path", f"is longer than {MAX_NAME_LENGTH} characters")
+            return ""
+        # Normalise separators' noise ("a//b/", "/a", "./a"), refuse to leave the drive.
+        parts = [part for part in value.split("/") if part not in ("", ".")]
+        if ".." in parts:
+            self.problem(index, "path", f"{value!r} escapes the drive ('..')")
+            return ""
+        return "/".join(parts)
+
+    def oshash(self, index: int, value: Any) -> str | None:
+        if value is None or value in ("", UNREADABLE_OSHASH):
+            return None
+        if not isinstance(value, str) or not OSHASH_RE.match(value):
+            self.problem(index, "oshash", f"{value!r} is not 16 hexadecimal digits")
+            return None
+        return value.lower()
+
+    def number(self, index: int, raw: dict, field: str, *, integer: bool) -> Any:
+        value = raw.get(field)
+        if value is None or value == "":
+            return None
+        # Some scanners write numbers as strings ("36256397"); accept those.
+        if isinstance(value, str):
+            try:
+                value = float(value.strip()) if not integer else _int_from_text(value)
+            except ValueError:
+                self.problem(index, field, f"{value!r} is not a number")
+                return None
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problem(index, field, f"must be a number, got {_json_type(value)}")
+            return None
+        value = float(value) if not isinstance(value, int) else value
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(index, field, f"{value!r} is not a finite number")
+            return None
+        if value < 0:
+            self.problem(index, field, f"{value!r} is negative")
+            return None
+        if integer:
+            if value != int(value):
+                self.problem(index, field, f"{value!r} is not a whole number of bytes")
+                return None
+            value = int(value)
+            if value >= 2**63:
+                self.problem(index, field, f"{value!r} is too large")
+                return None
+        return value
+
+    def text(self, index: int, raw: dict, field: str) -> str:
+        value = raw.get(field)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self.problem(index, field, f"must be a string, got {_json_type(value)}")
+            return ""
+        if len(value) > MAX_TEXT[field]:
+            self.problem(index, field, f"is longer than {MAX_TEXT[field]} characters")
+            return ""
+        if CONTROL_RE.search(value):
+            self.problem(index, field, f"{value!r} contains a control character")
+            return ""
+        return value
+
+
+def _int_from_text(text: str) -> float:
+    text = text.strip()
+    return int(text) if text.isdigit() else float(text)
+
+
+def _json_type(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "a boolean"
+        case int() | float():
+            return "a number"
+        case str():
+            return "a string"
+        case list():
+            return "a list"
+        case dict():
+            return "an object"
+    return type(value).__name__
+
+
+class ManifestReader:
+    """Iterate the valid entries of a manifest; problems collect in ``problems``.
+
+    Iterating raises ManifestFormatError when the file is not a JSON array at all or
+    the JSON breaks off; entry-level problems never stop the stream.
+    """
+
+    def __init__(self, stream: IO[bytes], problems: ProblemLog | None = None):
+        self.stream = stream
+        self.problems = problems if problems is not None else ProblemLog()
+        self._validate = _EntryValidator(self.problems)
+        #: Entries seen so far, valid or not.
+        self.seen = 0
+
+    @property
+    def invalid_entries(self) -> int:
+        return self._validate.invalid_entries
+
+    def __iter__(self) -> Iterator[ManifestEntry]:
+        return read_manifest(self)
+
+
+def read_manifest(reader: ManifestReader) -> Iterator[ManifestEntry]:
+    validate = reader._validate
+    stream = _check_is_array(reader.stream)
+    try:
+        for index, raw in enumerate(ijson.items(stream, "item", use_float=True)):
+            reader.seen = index + 1
+            entry = validate(index, raw)
+            if entry is not None:
+                yield entry
+    except ijson.JSONError as error:
+        raise ManifestFormatError(f"not valid JSON: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ManifestFormatError(f"not UTF-8 text: {error}") from error
+
+
+def _check_is_array(stream: IO[bytes]) -> "_Prefixed":
+    """Look at the first character so "an object" or "empty" get their own message."""
+    head = stream.read(65536)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text:
+        raise ManifestFormatError("the manifest is empty (expected a JSON list of entries)")
+    if text[:1] == b"{":
+        raise ManifestFormatError("expected a JSON list of entries, found an object")
+    if text[:1] != b"[":
+        raise ManifestFormatError("not valid JSON: expected a list of entries starting with '['")
+    return _Prefixed(text, stream)
+
+
+class _Prefixed:
+    """A byte stream that replays the already-read head before the rest."""
+
+    def __init__(self, head: bytes, rest: IO[bytes]):
+        self.head, self.rest = head, rest
+        self.name = getattr(rest, "name", "")
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson probes with read(0) to tell bytes from text
+            return b""
+        if self.head:
+            chunk, self.head = self.head, b""
+            return chunk
+        return self.rest.read(size)
+
+
+def display_name(name: str) -> str:
+    """How a stored name is shown: NFC for display, the stored form is left untouched."""
+    return unicodedata.normalize("NFC", name)
