@@ -87,7 +87,7 @@ def recount_folders(drive: Drive) -> int:
         assignments = ", ".join(f"{name} = %s" for name in COUNTERS)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE catalog_folder SET {assignments} WHERE id = %s",  # noqa: S608
+                f"UPDATE catalog_folder SET {assignments} WHERE id = %s",
                 changed,
             )
     return len(changed)

@@ -258,7 +258,7 @@ class _Staging:
         placeholders = ", ".join(["%s"] * len(_STAGED))
         with self.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {STAGING} ({', '.join(_STAGED)}) VALUES ({placeholders})",  # noqa: S608
+                f"INSERT INTO {STAGING} ({', '.join(_STAGED)}) VALUES ({placeholders})",
                 rows,
             )
 
@@ -280,7 +280,7 @@ class _Staging:
             for start in range(0, candidates.size, 500):
                 chunk = [int(h) for h in candidates[start : start + 500]]
                 cursor.execute(
-                    f"SELECT path, filename, idx FROM {STAGING} "  # noqa: S608
+                    f"SELECT path, filename, idx FROM {STAGING} "
                     f"WHERE keyhash IN ({', '.join(['%s'] * len(chunk))})",
                     chunk,
                 )
@@ -295,7 +295,7 @@ class _Staging:
             for start in range(0, len(losers), 500):
                 chunk = losers[start : start + 500]
                 cursor.execute(
-                    f"DELETE FROM {STAGING} WHERE idx IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                    f"DELETE FROM {STAGING} WHERE idx IN ({', '.join(['%s'] * len(chunk))})",
                     chunk,
                 )
         return repeated
@@ -316,7 +316,7 @@ class _Staging:
         else:
             on_conflict = "DO NOTHING"
         sql = (
-            f"INSERT INTO {table} (drive_id, folder_id, path, filename, {scanner}, "  # noqa: S608
+            f"INSERT INTO {table} (drive_id, folder_id, path, filename, {scanner}, "
             "imported_at, status, title, description, date, notes, is_primary) "
             f"SELECT %s, fo.id, s.path, s.filename, {staged}, "
             "%s, 'unreviewed', '', '', s.date, '', FALSE "

@@ -1,0 +1,243 @@
+"""Duplicate groups: every oshash held by more than one file, and which copy is primary.
+
+All of it is set-based SQL over the oshash index; nothing loops over files in Python.
+Files under 8 bytes hash to their size and empty files to ``0000000000000000``, so
+their hashes say nothing about content: they never form groups (see ``TINY_HASH_MAX``).
+Manual primary choices survive incremental runs; ``reset`` recomputes everything.
+"""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from catalog.models import DuplicateGroup, FileEntry, SelectionMethod
+
+logger = logging.getLogger(__name__)
+
+#: The largest hash a file under 8 bytes can have (its size); such files never group.
+TINY_HASH_MAX = "0000000000000007"
+HASHES = "phs_duplicate_hashes"
+FILES = FileEntry._meta.db_table
+GROUPS = DuplicateGroup._meta.db_table
+
+#: How each automatic method orders a group's copies; the first becomes primary.
+_PRIMARY_ORDER = {
+    SelectionMethod.AUTO_LARGEST: "COALESCE(f.size, -1) DESC, d.name, f.path, f.filename, f.id",
+    SelectionMethod.AUTO_SHORTEST_PATH: (
+        "LENGTH(f.path) + LENGTH(f.filename), d.name, f.path, f.filename, f.id"
+    ),
+}
+AUTO_METHODS = list(_PRIMARY_ORDER)
+
+
+class DuplicateError(Exception):
+    pass
+
+
+@dataclass
+class DuplicateResult:
+    groups: int = 0
+    created: int = 0
+    removed: int = 0
+    files: int = 0
+    bytes_reclaimable: int = 0
+    tiny_files_left_out: int = 0
+    primaries_chosen: int = 0
+
+
+def update_duplicates(
+    *,
+    reset: bool = False,
+    method: str = SelectionMethod.AUTO_LARGEST,
+    only_hashes: Iterable[str] | None = None,
+    rechoose_automatic: bool = False,
+) -> DuplicateResult:
+    """Bring duplicate groups in line with the catalog's oshashes.
+
+    ``only_hashes`` limits the work to those hashes (``import_repeats`` uses it);
+    ``method`` picks the primary where a group has none (or all, with ``reset``);
+    ``rechoose_automatic`` also re-picks every primary that was not chosen by hand.
+    """
+    if method not in _PRIMARY_ORDER:
+        raise DuplicateError(
+            f"unknown selection method {method!r}; choose one of {', '.join(AUTO_METHODS)}"
+        )
+    result = DuplicateResult()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic(), connection.cursor() as cursor:
+        scope = ""
+        if only_hashes is not None:
+            _load_scope(cursor, only_hashes)
+            scope = "AND f.oshash IN (SELECT oshash FROM phs_duplicate_scope)"
+        cursor.execute(f"DROP TABLE IF EXISTS {HASHES}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {HASHES} (oshash varchar(16) PRIMARY KEY, "
+            "members bigint, total bigint)"
+        )
+        cursor.execute(
+            f"INSERT INTO {HASHES} (oshash, members, total) "
+            f"SELECT f.oshash, COUNT(*), COALESCE(SUM(f.size), 0) FROM {FILES} f "
+            f"WHERE f.oshash > %s {scope} GROUP BY f.oshash HAVING COUNT(*) > 1",
+            [TINY_HASH_MAX],
+        )
+        group_scope = scope.replace("f.oshash", "g.oshash")
+
+        if reset:
+            cursor.execute(
+                f"UPDATE {FILES} SET duplicate_group_id = NULL, is_primary = FALSE "
+                f"WHERE duplicate_group_id IS NOT NULL "
+                f"AND duplicate_group_id IN (SELECT g.id FROM {GROUPS} g WHERE TRUE {group_scope})"
+            )
+            cursor.execute(f"DELETE FROM {GROUPS} WHERE TRUE {group_scope.replace('g.', '')}")
+
+        # Groups whose hash is no longer shared: detach their files, then drop them.
+        stale = (
+            f"SELECT g.id FROM {GROUPS} g WHERE g.oshash NOT IN (SELECT oshash FROM {HASHES}) "
+            f"{group_scope}"
+        )
+        cursor.execute(
+            f"UPDATE {FILES} SET duplicate_group_id = NULL, is_primary = FALSE "
+            f"WHERE duplicate_group_id IN ({stale})"
+        )
+        cursor.execute(f"DELETE FROM {GROUPS} WHERE id IN ({stale})")
+        result.removed = cursor.rowcount
+
+        cursor.execute(f"SELECT COUNT(*) FROM {GROUPS}")
+        before = cursor.fetchone()[0]
+        cursor.execute(
+            f"INSERT INTO {GROUPS} (oshash, selection_method, member_count, "
+            "bytes_reclaimable, updated_at) "
+            f"SELECT oshash, %s, members, 0, %s FROM {HASHES} WHERE TRUE "
+            "ON CONFLICT (oshash) DO UPDATE SET member_count = excluded.member_count, "
+            "updated_at = excluded.updated_at "
+            f"WHERE {GROUPS}.member_count <> excluded.member_count",
+            [method, now],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {GROUPS}")
+        result.created = cursor.fetchone()[0] - before
+
+        # Files whose hash changed since they were grouped leave their old group.
+        cursor.execute(
+            f"UPDATE {FILES} SET duplicate_group_id = NULL, is_primary = FALSE "
+            f"WHERE duplicate_group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {GROUPS} g "
+            f"WHERE g.id = {FILES}.duplicate_group_id AND g.oshash = {FILES}.oshash)"
+        )
+        # Members join their group.
+        cursor.execute(
+            f"UPDATE {FILES} SET duplicate_group_id = (SELECT g.id FROM {GROUPS} g "
+            f"WHERE g.oshash = {FILES}.oshash) "
+            f"WHERE oshash IN (SELECT oshash FROM {HASHES}) AND duplicate_group_id IS NULL"
+        )
+        if rechoose_automatic:
+            cursor.execute(
+                f"UPDATE {GROUPS} SET primary_id = NULL WHERE selection_method <> %s "
+                f"AND oshash IN (SELECT oshash FROM {HASHES})",
+                [SelectionMethod.MANUAL],
+            )
+        # A primary that left its group is no primary.
+        cursor.execute(
+            f"UPDATE {GROUPS} SET primary_id = NULL WHERE primary_id IS NOT NULL "
+            f"AND NOT EXISTS (SELECT 1 FROM {FILES} f WHERE f.id = {GROUPS}.primary_id "
+            f"AND f.duplicate_group_id = {GROUPS}.id)"
+        )
+        cursor.execute(
+            f"UPDATE {GROUPS} SET selection_method = %s, primary_id = ("
+            f"SELECT f.id FROM {FILES} f JOIN catalog_drive d ON d.id = f.drive_id "
+            f"WHERE f.duplicate_group_id = {GROUPS}.id ORDER BY {_PRIMARY_ORDER[method]} "
+            "LIMIT 1) WHERE primary_id IS NULL",
+            [method],
+        )
+        result.primaries_chosen = cursor.rowcount
+        _sync_primary_flags(cursor)
+        _refresh_reclaimable(cursor, f"oshash IN (SELECT oshash FROM {HASHES})")
+        cursor.execute(f"DROP TABLE IF EXISTS {HASHES}")
+        if only_hashes is not None:
+            cursor.execute("DROP TABLE IF EXISTS phs_duplicate_scope")
+
+    totals = DuplicateGroup.objects.aggregate(
+        files=Sum("member_count"), reclaimable=Sum("bytes_reclaimable")
+    )
+    result.groups = DuplicateGroup.objects.count()
+    result.files = totals["files"] or 0
+    result.bytes_reclaimable = totals["reclaimable"] or 0
+    result.tiny_files_left_out = FileEntry.objects.filter(oshash__lte=TINY_HASH_MAX).count()
+    logger.info(
+        "duplicates groups=%d created=%d removed=%d reclaimable=%d reset=%s",
+        result.groups,
+        result.created,
+        result.removed,
+        result.bytes_reclaimable,
+        reset,
+    )
+    return result
+
+
+def make_primary(files: Iterable[FileEntry]) -> int:
+    """Make each given file the primary copy of its group, by hand; return groups changed.
+
+    Refuses (changing nothing) when a file is in no group or two files share a group.
+    """
+    files = list(files)
+    by_group: dict[int, FileEntry] = {}
+    for file in files:
+        if file.duplicate_group_id is None:
+            raise DuplicateError(f"{file.location} has no duplicates; nothing to make primary")
+        if file.duplicate_group_id in by_group:
+            raise DuplicateError(
+                f"{file.location} and {by_group[file.duplicate_group_id].location} are copies "
+                "of the same file; choose one of them"
+            )
+        by_group[file.duplicate_group_id] = file
+    if not by_group:
+        return 0
+    with transaction.atomic():
+        for group_id, file in by_group.items():
+            DuplicateGroup.objects.filter(id=group_id).update(
+                primary_id=file.id, selection_method=SelectionMethod.MANUAL
+            )
+        with connection.cursor() as cursor:
+            _sync_primary_flags(cursor, group_ids=list(by_group))
+            ids = ", ".join(str(int(g)) for g in by_group)
+            _refresh_reclaimable(cursor, f"id IN ({ids})")
+    return len(by_group)
+
+
+def _sync_primary_flags(cursor, group_ids: list[int] | None = None) -> None:
+    """Set ``FileEntry.is_primary`` to agree with ``DuplicateGroup.primary``."""
+    only = ""
+    if group_ids is not None:
+        only = f"AND duplicate_group_id IN ({', '.join(str(int(g)) for g in group_ids)})"
+    primaries = f"SELECT primary_id FROM {GROUPS} WHERE primary_id IS NOT NULL"
+    cursor.execute(
+        f"UPDATE {FILES} SET is_primary = TRUE WHERE id IN ({primaries}) AND NOT is_primary {only}"
+    )
+    cursor.execute(
+        f"UPDATE {FILES} SET is_primary = FALSE WHERE is_primary "
+        f"AND duplicate_group_id IS NOT NULL {only} AND id NOT IN ({primaries})"
+    )
+
+
+def _refresh_reclaimable(cursor, where: str) -> None:
+    """Bytes freed by keeping only the primary: all copies' sizes minus the primary's."""
+    cursor.execute(
+        f"UPDATE {GROUPS} SET bytes_reclaimable = COALESCE((SELECT SUM(f.size) "
+        f"FROM {FILES} f WHERE f.duplicate_group_id = {GROUPS}.id), 0) - COALESCE(("
+        f"SELECT p.size FROM {FILES} p WHERE p.id = {GROUPS}.primary_id), 0) WHERE {where}"
+    )
+
+
+def _load_scope(cursor, hashes: Iterable[str]) -> None:
+    cursor.execute("DROP TABLE IF EXISTS phs_duplicate_scope")
+    cursor.execute("CREATE TEMPORARY TABLE phs_duplicate_scope (oshash varchar(16) PRIMARY KEY)")
+    batch: list[tuple[str]] = []
+    for oshash in set(hashes):
+        batch.append((oshash,))
+        if len(batch) >= 5000:
+            cursor.executemany("INSERT INTO phs_duplicate_scope (oshash) VALUES (%s)", batch)
+            batch.clear()
+    if batch:
+        cursor.executemany("INSERT INTO phs_duplicate_scope (oshash) VALUES (%s)", batch)
