@@ -238,3 +238,9 @@ class FileEntry(models.Model):
     @property
     def status_colour(self) -> str:
         return STATUS_COLOURS[Status(self.status)]
+
+    @property
+    def copies_label(self) -> str:
+        if self.duplicate_group_id is None:
+            return ""
+        return _("primary copy") if self.is_primary else _("spare copy")

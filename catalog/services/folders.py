@@ -94,12 +94,12 @@ def recount_folders(drive: Drive) -> int:
 
 
 def shift_status_counts(
-    folder_ids: Iterable[int], *, old_status: str, new_status: str, files: int = 1
+    *, drive_id: int, paths: list[str], old_status: str, new_status: str, files: int = 1
 ) -> None:
-    """Move ``files`` from one status counter to another in the given folders."""
+    """Move ``files`` from one status counter to another in the given folders of a drive."""
     if old_status == new_status:
         return
-    Folder.objects.filter(id__in=list(folder_ids)).update(
+    Folder.objects.filter(drive_id=drive_id, path__in=paths).update(
         **{
             f"count_{old_status}": F(f"count_{old_status}") - files,
             f"count_{new_status}": F(f"count_{new_status}") + files,

@@ -1,0 +1,46 @@
+"""Bulk actions on the file listing."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+
+from .models import FileEntry
+from .services.duplicates import DuplicateError, make_primary
+
+
+class MakePrimaryBulkAction(SnippetBulkAction):
+    display_name = _("Make primary")
+    action_type = "make_primary"
+    aria_label = _("Make the selected files the primary copies of their duplicate groups")
+    template_name = "catalog/bulk_actions/confirm_make_primary.html"
+    action_priority = 50
+    models = [FileEntry]
+
+    def check_perm(self, obj):
+        return self.request.user.has_perm("catalog.change_duplicategroup")
+
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        try:
+            changed = make_primary(objects)
+        except DuplicateError as error:
+            kwargs["self"].error = str(error)
+            return 0, 0
+        return changed, 0
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        if getattr(self, "error", None):
+            return None
+        return ngettext(
+            "%(count)d file is now a primary copy",
+            "%(count)d files are now primary copies",
+            num_parent_objects,
+        ) % {"count": num_parent_objects}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if getattr(self, "error", None):
+            from django.contrib import messages
+
+            messages.error(self.request, self.error)
+        return response

@@ -1,0 +1,84 @@
+"""Reads that plan their queries: folder listings, filtered file pages, drive progress.
+
+Each function issues a fixed number of queries whatever the size of the catalog;
+the tests count them.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from .models import Drive, FileEntry, Folder, Status
+
+FILE_LISTING_FIELDS = (
+    "id",
+    "drive_id",
+    "folder_id",
+    "path",
+    "filename",
+    "status",
+    "category",
+    "size",
+    "oshash",
+    "title",
+    "duplicate_group_id",
+    "is_primary",
+)
+
+
+@dataclass
+class FolderListing:
+    folder: Folder
+    subfolders: list[Folder]
+    files: list[FileEntry]
+    #: Files directly in this folder (not in subfolders), whatever the page.
+    file_total: int
+
+
+def folder_listing(
+    drive: Drive | int, path: str = "", *, offset: int = 0, limit: int = 200
+) -> FolderListing:
+    """One folder: its subfolders with subtree counts, and one page of its own files.
+
+    Three queries at any depth: the folder, its children, the page of files. The
+    number of files directly inside comes from the counts, not from a COUNT.
+    """
+    drive_id = drive if isinstance(drive, int) else drive.id
+    folder = Folder.objects.get(drive_id=drive_id, path=path)
+    subfolders = list(Folder.objects.filter(parent=folder).order_by("name"))
+    files = list(
+        FileEntry.objects.filter(drive_id=drive_id, path=path)
+        .only(*FILE_LISTING_FIELDS)
+        .order_by("filename")[offset : offset + limit]
+    )
+    direct = folder.file_count - sum(child.file_count for child in subfolders)
+    return FolderListing(folder=folder, subfolders=subfolders, files=files, file_total=direct)
+
+
+def files_for_listing() -> QuerySet[FileEntry]:
+    """The file listing's base queryset: what each row shows, joined up front."""
+    return FileEntry.objects.select_related("drive", "project_group")
+
+
+def drives_with_totals() -> QuerySet[Drive]:
+    """Drives annotated with their file count and size (from the root folder)."""
+    root = Folder.objects.filter(drive=OuterRef("pk"), depth=0)
+    return Drive.objects.annotate(
+        file_total=Subquery(root.values("file_count")[:1]),
+        size_total=Subquery(root.values("total_size")[:1]),
+    )
+
+
+def drive_progress() -> list[dict]:
+    """Per-drive totals and counts by status, from the drives' root folders (one query)."""
+    roots = Folder.objects.filter(depth=0).select_related("drive").order_by("drive__name")
+    return [
+        {
+            "drive": root.drive,
+            "total": root.file_count,
+            "reviewed": root.reviewed_count,
+            "size": root.total_size,
+            "by_status": {status: getattr(root, f"count_{status}") for status in Status.values},
+        }
+        for root in roots
+    ]

@@ -1,0 +1,37 @@
+"""Curator edits of one file: the single write path for the snippet editor (and, later,
+the Curate view and the workflow). Stamps who reviewed it and keeps folder counts true."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import FileEntry
+
+from .folders import ancestors, shift_status_counts
+
+#: The fields archivists may change; everything else comes from the scanner.
+CURATOR_FIELDS = ("status", "title", "description", "project_group", "date", "notes")
+
+
+@transaction.atomic
+def update_file(*, file: FileEntry, user, changes: dict) -> FileEntry:
+    """Apply ``changes`` (curator fields only) to ``file`` as ``user``."""
+    unknown = set(changes) - set(CURATOR_FIELDS)
+    if unknown:
+        raise ValueError(f"not curator fields: {', '.join(sorted(unknown))}")
+    # Lock the row and read the stored status: the instance may already carry the new one.
+    old_status = (
+        FileEntry.objects.select_for_update().values_list("status", flat=True).get(pk=file.pk)
+    )
+    for name, value in changes.items():
+        setattr(file, name, value)
+    file.reviewed_at = timezone.now()
+    file.reviewed_by = user
+    file.save(update_fields=[*changes, "reviewed_at", "reviewed_by"])
+    if file.status != old_status:
+        shift_status_counts(
+            drive_id=file.drive_id,
+            paths=[*ancestors(file.path), file.path],
+            old_status=old_status,
+            new_status=file.status,
+        )
+    return file

@@ -1,0 +1,191 @@
+"""The catalog in the Wagtail admin: drives, files, project groups and duplicate groups,
+as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
+
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.snippets.views.snippets import (
+    EditView,
+    IndexView,
+    InspectView,
+    SnippetViewSet,
+    SnippetViewSetGroup,
+)
+
+from .filters import FileEntryFilterSet
+from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
+from .search import search_files
+from .selectors import drives_with_totals, files_for_listing
+from .services.files import CURATOR_FIELDS, update_file
+
+
+class StatusColumn(Column):
+    cell_template_name = "catalog/columns/status.html"
+
+
+class SizeColumn(Column):
+    def get_value(self, instance):
+        size = super().get_value(instance)
+        return filesizeformat(size) if size is not None else "—"
+
+
+class FileIndexView(IndexView):
+    # Ordered by the unique (drive, path, filename) index: no sort step at any size.
+    default_ordering = ("drive_id", "path", "filename")
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return search_files(queryset, self.search_query)
+
+
+class FileEditView(EditView):
+    def save_instance(self):
+        """Save through the catalog service: stamps the reviewer and keeps counts true."""
+        changes = {
+            name: self.form.cleaned_data[name]
+            for name in CURATOR_FIELDS
+            if name in self.form.changed_data
+        }
+        return update_file(file=self.form.instance, user=self.request.user, changes=changes)
+
+
+class FileEntryViewSet(SnippetViewSet):
+    model = FileEntry
+    icon = "doc-full"
+    menu_label = _("Files")
+    list_per_page = 50
+    index_view_class = FileIndexView
+    edit_view_class = FileEditView
+    queryset = files_for_listing()
+    filterset_class = FileEntryFilterSet
+    search_fields = ["filename", "path", "oshash", "title"]
+    search_backend_name = None
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    list_display = [
+        "filename",
+        Column("location", label=_("Location"), accessor="location"),
+        StatusColumn("status", label=_("Status"), sort_key="status"),
+        Column("category", label=_("Type"), accessor="get_category_display"),
+        SizeColumn("size", label=_("Size"), sort_key="size"),
+        DateColumn("date", label=_("Date"), sort_key="date"),
+        Column("is_primary", label=_("Copies"), accessor="copies_label"),
+    ]
+    list_export = [
+        "drive",
+        "path",
+        "filename",
+        "oshash",
+        "size",
+        "mime_type",
+        "status",
+        "title",
+        "project_group",
+        "date",
+    ]
+    inspect_view_fields = [
+        "drive",
+        "path",
+        "filename",
+        "oshash",
+        "size",
+        "mime_type",
+        "category",
+        "exif_date_raw",
+        "exif_date",
+        "duration",
+        "resolution",
+        "camera",
+        "status",
+        "title",
+        "description",
+        "project_group",
+        "date",
+        "notes",
+        "reviewed_at",
+        "reviewed_by",
+        "duplicate_group",
+        "is_primary",
+    ]
+    panels = [
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("status"), FieldPanel("project_group")]),
+                FieldPanel("title"),
+                FieldPanel("date"),
+                FieldPanel("description"),
+                FieldPanel("notes"),
+            ],
+            heading=_("Decision"),
+        ),
+    ]
+
+
+class DriveViewSet(SnippetViewSet):
+    model = Drive
+    icon = "folder-inverse"
+    menu_label = _("Drives")
+    queryset = drives_with_totals()
+    list_display = [
+        "name",
+        Column("files", label=_("Files"), accessor="file_total"),
+        DateColumn("last_imported_at", label=_("Last import"), sort_key="last_imported_at"),
+    ]
+    search_fields = ["name"]
+    search_backend_name = None
+    panels = [FieldPanel("name"), FieldPanel("description")]
+
+
+class ProjectGroupViewSet(SnippetViewSet):
+    model = ProjectGroup
+    icon = "tag"
+    menu_label = _("Project groups")
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+    search_backend_name = None
+
+
+class DuplicateGroupInspectView(InspectView):
+    """A group's copies side by side, each with a *Make primary* button."""
+
+    template_name = "catalog/duplicate_group_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        from .views import make_primary_url
+
+        context = super().get_context_data(**kwargs)
+        copies = (
+            FileEntry.objects.filter(duplicate_group=self.object)
+            .select_related("drive")
+            .order_by("drive__name", "path", "filename")
+        )
+        context["copies"] = [(copy, make_primary_url(copy)) for copy in copies]
+        return context
+
+
+class DuplicateGroupViewSet(SnippetViewSet):
+    model = DuplicateGroup
+    icon = "doc-empty-inverse"
+    menu_label = _("Duplicate groups")
+    add_to_admin_menu = False
+    inspect_view_enabled = True
+    inspect_view_class = DuplicateGroupInspectView
+    queryset = DuplicateGroup.objects.select_related("primary__drive")
+    list_display = [
+        "oshash",
+        Column("member_count", label=_("Copies"), sort_key="member_count"),
+        SizeColumn("bytes_reclaimable", label=_("Reclaimable"), sort_key="bytes_reclaimable"),
+        Column("primary", label=_("Primary copy"), accessor="primary"),
+        Column("selection_method", label=_("Chosen"), accessor="get_selection_method_display"),
+    ]
+    search_fields = ["oshash"]
+    search_backend_name = None
+
+
+class CatalogViewSetGroup(SnippetViewSetGroup):
+    menu_label = _("Catalog")
+    menu_icon = "folder-open-inverse"
+    menu_order = 200
+    items = (FileEntryViewSet, DriveViewSet, DuplicateGroupViewSet, ProjectGroupViewSet)

@@ -1,0 +1,30 @@
+"""Registers the catalog with the Wagtail admin; the definitions live in viewsets.py."""
+
+from django.templatetags.static import static
+from django.urls import path
+from django.utils.html import format_html
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from . import views
+from .bulk_actions import MakePrimaryBulkAction
+from .viewsets import CatalogViewSetGroup
+
+register_snippet(CatalogViewSetGroup)
+hooks.register("register_bulk_action", MakePrimaryBulkAction)
+
+
+@hooks.register("register_admin_urls")
+def catalog_admin_urls():
+    return [
+        path(
+            "catalog/files/<int:file_id>/make-primary/",
+            views.make_primary_view,
+            name="catalog_make_primary",
+        ),
+    ]
+
+
+@hooks.register("insert_global_admin_css")
+def catalog_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("catalog/catalog.css"))
