@@ -43,7 +43,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, manifest: Path, drive, update, skip_invalid, dry_run, verbose, **kw):
-        drive_name = drive or drive_name_from_manifest(manifest.name)
+        drive_name = drive if drive is not None else drive_name_from_manifest(manifest.name)
         progress = ProgressReporter(
             self.stderr, f"Importing {manifest.name}", every=0.0 if verbose else 2.0
         )

@@ -1,0 +1,241 @@
+"""import_json: created / updated / unchanged, folders, idempotence, and bad input that
+leaves the database exactly as it was."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import Drive, FileEntry, Folder, Status
+from catalog.services.files import update_file
+from catalog.services.imports import ImportRefused, ManifestInvalid, import_manifest
+from tests.conftest import entry
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot() -> dict:
+    """Everything the catalog holds, to compare before and after a refused import."""
+    return {
+        "drives": list(Drive.objects.values().order_by("id")),
+        "folders": list(Folder.objects.values().order_by("id")),
+        "files": list(FileEntry.objects.values().order_by("id")),
+    }
+
+
+def run(path, *args) -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("import_json", str(path), *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def three_files(write_manifest):
+    return write_manifest(
+        [
+            entry("HD.1080.mp4", "PHS-Videos", file_type="video/mp4", duration=13.96),
+            entry("a.jpg", "2019/rehearsal/day-1"),
+            entry("notes.txt", "", file_type="text/plain", date_exif=None),
+        ],
+        "PHS_copyALL_2026-01-24.json",
+    )
+
+
+def test_fresh_import_creates_drive_files_and_folders(three_files):
+    output = run(three_files)
+    assert "drive PHS_copyALL (new): 3 entries, 3 created, 0 updated, 0 unchanged" in output
+    drive = Drive.objects.get()
+    assert drive.name == "PHS_copyALL"
+    assert drive.last_manifest == "PHS_copyALL_2026-01-24.json"
+    assert sorted(Folder.objects.values_list("path", flat=True)) == [
+        "",
+        "2019",
+        "2019/rehearsal",
+        "2019/rehearsal/day-1",
+        "PHS-Videos",
+    ]
+    root = Folder.objects.get(path="")
+    assert (root.file_count, root.count_unreviewed, root.reviewed_count) == (3, 3, 0)
+    assert Folder.objects.get(path="2019").file_count == 1
+    video = FileEntry.objects.get(filename="HD.1080.mp4")
+    assert video.folder.path == "PHS-Videos"
+    assert video.category == "video"
+    assert video.date.isoformat() == "2021-12-23"  # curated date starts as the EXIF date
+    assert video.status == Status.UNREVIEWED
+
+
+def test_reimport_changes_nothing(three_files):
+    run(three_files)
+    before = snapshot()
+    output = run(three_files)
+    assert "0 created, 0 updated, 3 unchanged" in output
+    after = snapshot()
+    after["drives"][0]["last_imported_at"] = before["drives"][0]["last_imported_at"]
+    assert after == before
+
+
+def test_update_refreshes_scanner_fields_but_never_curator_fields(write_manifest, curator):
+    path = write_manifest([entry("a.jpg", "x", size_exif=10, camera="Old")])
+    run(path)
+    file = FileEntry.objects.get()
+    update_file(file=file, user=curator, changes={"status": "upload", "title": "Kept"})
+
+    write_manifest([entry("a.jpg", "x", size_exif=20, camera="New", oshash="ab" * 8)])
+    assert "0 created, 0 updated, 1 unchanged" in run(path)  # without --update: left alone
+    assert FileEntry.objects.get().camera == "Old"
+
+    assert "0 created, 1 updated, 0 unchanged" in run(path, "--update")
+    file.refresh_from_db()
+    assert (file.size, file.camera, file.oshash) == (20, "New", "abababababababab")
+    assert (file.status, file.title, file.reviewed_by) == ("upload", "Kept", curator)
+    assert "0 updated, 1 unchanged" in run(path, "--update")
+
+
+def test_drive_flag_overrides_the_rule(three_files):
+    run(three_files, "--drive", "Expansion")
+    assert Drive.objects.get().name == "Expansion"
+
+
+def test_dry_run_writes_nothing(three_files):
+    output = run(three_files, "--dry-run")
+    assert "Dry run (nothing written)" in output and "3 created" in output
+    assert not Drive.objects.exists() and not FileEntry.objects.exists()
+
+
+def test_repeated_location_is_reported_and_last_wins(write_manifest):
+    path = write_manifest(
+        [entry("a.jpg", "x", size_exif=1), entry("b.jpg"), entry("a.jpg", "/x/", size_exif=2)]
+    )
+    output = run(path)
+    assert "'x/a.jpg' appears at entries 0, 2; the last wins" in output
+    assert "2 entries, 2 created" in output
+    assert FileEntry.objects.get(filename="a.jpg").size == 2
+
+
+def test_unicode_names_are_stored_exactly_as_given(write_manifest):
+    nfc, nfd = "café.jpg", "cafe\u0301.jpg"
+    path = write_manifest([entry(nfc), entry(nfd), entry("रिहर्सल.jpg", "नाटक/२०१९")])
+    run(path)
+    names = set(FileEntry.objects.values_list("filename", flat=True))
+    assert names == {nfc, nfd, "रिहर्सल.jpg"}  # two different files on disk, two rows
+    assert Folder.objects.filter(path="नाटक/२०१९", name="२०१९").exists()
+
+
+def test_hostile_names_that_are_legal_are_kept(write_manifest):
+    names = ["'; DROP TABLE catalog_fileentry; --.jpg", "%_wild*.jpg", "<script>.jpg", " spaced "]
+    path = write_manifest([entry(n, "odd ' path") for n in names])
+    run(path)
+    assert sorted(FileEntry.objects.values_list("filename", flat=True)) == sorted(names)
+
+
+def test_files_missing_from_a_new_manifest_are_reported_not_deleted(write_manifest):
+    path = write_manifest([entry("a.jpg"), entry("b.jpg")])
+    run(path)
+    write_manifest([entry("a.jpg")])
+    output = run(path)
+    assert "1 files of Expansion in the catalog are not in this manifest" in output
+    assert FileEntry.objects.count() == 2
+
+
+BAD_MANIFESTS = [
+    ("not json at all", "not valid JSON"),
+    ('{"path": "a", "filename": "b"}', "expected a JSON list of entries, found an object"),
+    ("", "the manifest is empty"),
+    ('[{"filename": "a.jpg"}, ', "not valid JSON"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD_MANIFESTS)
+def test_malformed_files_are_refused_and_change_nothing(three_files, write_manifest, text, message):
+    run(three_files)
+    before = snapshot()
+    bad = write_manifest(text, "PHS_copyALL.json")
+    with pytest.raises(CommandError, match=message):
+        run(bad)
+    assert snapshot() == before
+
+
+def test_invalid_entries_refuse_the_whole_import(three_files, write_manifest, capsys):
+    run(three_files)
+    before = snapshot()
+    bad = write_manifest(
+        [
+            entry("new.jpg"),
+            entry("x.jpg", "../outside"),
+            {"path": "a"},
+            entry("y.jpg", size_exif="twelve"),
+            entry("z.jpg", oshash="nothex"),
+        ],
+        "PHS_copyALL.json",
+    )
+    from io import StringIO
+
+    err = StringIO()
+    with pytest.raises(CommandError, match="4 invalid entries; nothing was imported"):
+        call_command("import_json", str(bad), stdout=StringIO(), stderr=err)
+    text = err.getvalue()
+    assert "entry 1: path: '../outside' escapes the drive" in text
+    assert "entry 2: filename: is missing" in text
+    assert "entry 3: size_exif: 'twelve' is not a number" in text
+    assert "entry 4: oshash: 'nothex' is not 16 hexadecimal digits" in text
+    assert snapshot() == before
+
+
+def test_invalid_entries_for_a_new_drive_leave_no_drive(write_manifest):
+    with pytest.raises(ManifestInvalid):
+        import_manifest(write_manifest([{"filename": 5}]), drive_name="Fresh")
+    assert not Drive.objects.exists()
+
+
+def test_skip_invalid_imports_the_rest(write_manifest):
+    path = write_manifest([entry("ok.jpg"), entry("bad.jpg", size_exif=-5)])
+    output = run(path, "--skip-invalid")
+    assert "1 entries, 1 created, 0 updated, 0 unchanged, 1 skipped" in output
+    assert list(FileEntry.objects.values_list("filename", flat=True)) == ["ok.jpg"]
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "tab\there"])
+def test_bad_drive_names_are_refused(three_files, name):
+    with pytest.raises(CommandError, match="drive name"):
+        run(three_files, "--drive", name)
+    assert not Drive.objects.exists()
+
+
+def test_missing_manifest_file(tmp_path):
+    with pytest.raises(CommandError, match="cannot read"):
+        run(tmp_path / "nope.json")
+
+
+def test_service_reports_numbers(write_manifest):
+    path = write_manifest([entry(f"f{i}.jpg", f"d{i % 3}/sub") for i in range(12)])
+    result = import_manifest(path, drive_name="D")
+    assert (result.entries, result.created, result.updated, result.unchanged) == (12, 12, 0, 0)
+    assert result.folders == 7  # root, d0..d2, d0/sub..d2/sub
+    with pytest.raises(ImportRefused):
+        import_manifest(path, drive_name="bad/name")
+
+
+def test_folder_counts_follow_curator_status_changes(write_manifest, curator):
+    run(write_manifest([entry("a.jpg", "x/y"), entry("b.jpg", "x")]))
+    file = FileEntry.objects.get(filename="a.jpg")
+    update_file(file=file, user=curator, changes={"status": Status.DISCARD})
+    for path in ("", "x", "x/y"):
+        folder = Folder.objects.get(path=path)
+        assert folder.count_discard == 1, path
+        assert folder.reviewed_count == 1
+    assert Folder.objects.get(path="x").count_unreviewed == 1
+    # A recount from scratch agrees with the incremental counts.
+    from catalog.services.folders import recount_folders
+
+    assert recount_folders(Drive.objects.get()) == 0
+
+
+def test_large_manifest_streams_in_batches(write_manifest):
+    entries = [entry(f"f{i:05}.jpg", f"d{i % 50}") for i in range(12_345)]
+    path = write_manifest(entries)
+    result = import_manifest(path, drive_name="Big")
+    assert result.created == 12_345
+    assert Folder.objects.get(path="").file_count == 12_345
+    assert json.loads(path.read_text())[0]["filename"] == "f00000.jpg"

@@ -1,0 +1,176 @@
+"""Manifest reading and validation, without the database."""
+
+import io
+import json
+from datetime import date
+
+import pytest
+
+from catalog.manifest import (
+    ManifestFormatError,
+    ManifestReader,
+    category_for_mime,
+    drive_name_from_manifest,
+    parse_exif_date,
+    validate_drive_name,
+)
+
+
+def read(entries) -> tuple[list, list[str]]:
+    data = entries if isinstance(entries, bytes) else json.dumps(entries).encode()
+    reader = ManifestReader(io.BytesIO(data))
+    valid = list(reader)
+    return valid, [str(p) for p in reader.problems.items]
+
+
+@pytest.mark.parametrize(
+    ("filename", "drive"),
+    [
+        ("Expansion.json", "Expansion"),
+        ("PHS_copyALL_2026-01-24.json", "PHS_copyALL"),
+        ("data/PHS_copyALL_2026-01-24.json", "PHS_copyALL"),
+        ("Backup_1999-01-01.json", "Backup_1999-01-01"),  # only 20YY dates are stripped
+        ("Drive.JSON", "Drive"),
+    ],
+)
+def test_drive_name_rule(filename, drive):
+    assert drive_name_from_manifest(filename) == drive
+
+
+@pytest.mark.parametrize("name", ["", "  ", "a/b", "bad\x07name", "x" * 256])
+def test_bad_drive_names_are_named(name):
+    assert validate_drive_name(name)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2021:12:23 17:57:22+05:30", "2021-12-23T17:57:22+05:30"),
+        ("2021:12:23 17:57:22", "2021-12-23T17:57:22+05:30"),  # naive: the archive's zone
+        ("2019-03-04T10:11:12Z", "2019-03-04T10:11:12+00:00"),
+        ("0000:00:00 00:00:00", None),
+        ("    :  :     :  :  ", None),
+        ("not a date", None),
+        ("", None),
+        ("9999:99:99 99:99:99", None),
+        ("1200:01:01 00:00:00", None),
+    ],
+)
+def test_exif_dates_parse_or_give_none(raw, expected):
+    parsed = parse_exif_date(raw)
+    assert (parsed.isoformat() if parsed else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("mime", "category"),
+    [
+        ("video/mp4", "video"),
+        ("image/jpeg", "image"),
+        ("audio/x-wav", "audio"),
+        ("application/pdf", "document"),
+        ("text/plain", "document"),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "document"),
+        ("application/zip", "other"),
+        ("", "other"),
+    ],
+)
+def test_category_from_mime(mime, category):
+    assert category_for_mime(mime) == category
+
+
+def test_valid_entry_is_normalised():
+    valid, problems = read(
+        [
+            {
+                "path": "/PHS-Videos//2019/./",
+                "filename": "HD.1080.mp4",
+                "file_type": "video/mp4",
+                "oshash": "050858A68CAB09AA",
+                "size_exif": "36256397",
+                "size_pretty": "34.6 MB",
+                "date_exif": "2021:12:23 17:57:22+05:30",
+                "duration": "13.96",
+                "resolution": "1920 x 1080",
+                "camera": "DC-S1 (Panasonic)",
+                "unknown_extra": {"ignored": True},
+            }
+        ]
+    )
+    assert problems == []
+    (e,) = valid
+    assert (e.path, e.filename, e.oshash) == ("PHS-Videos/2019", "HD.1080.mp4", "050858a68cab09aa")
+    assert (e.size, e.duration, e.category) == (36256397, 13.96, "video")
+    assert e.date == date(2021, 12, 23)
+    assert e.exif_date_raw == "2021:12:23 17:57:22+05:30"
+
+
+def test_unreadable_oshash_is_kept_as_missing():
+    valid, problems = read([{"filename": "a", "oshash": None}, {"filename": "b", "oshash": "IOError"}])
+    assert problems == []
+    assert [e.oshash for e in valid] == [None, None]
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("just a string", "entry 0: -: expected an object, got a string"),
+        ({"path": "a"}, "entry 0: filename: is missing"),
+        ({"filename": 12}, "entry 0: filename: must be a string, got a number"),
+        ({"filename": ""}, "entry 0: filename: '' is not a file name"),
+        ({"filename": ".."}, "entry 0: filename: '..' is not a file name"),
+        ({"filename": "a/b"}, "entry 0: filename: 'a/b' contains a slash"),
+        ({"filename": "bell\x07.jpg"}, "entry 0: filename: 'bell\\x07.jpg' contains a control"),
+        ({"filename": "a", "path": "x/../../etc"}, "entry 0: path: 'x/../../etc' escapes the drive"),
+        ({"filename": "a", "path": ["x"]}, "entry 0: path: must be a string, got a list"),
+        ({"filename": "a", "path": "x\ny"}, "entry 0: path: 'x\\ny' contains a control character"),
+        ({"filename": "a", "size_exif": "big"}, "entry 0: size_exif: 'big' is not a number"),
+        ({"filename": "a", "size_exif": -1}, "entry 0: size_exif: -1 is negative"),
+        ({"filename": "a", "size_exif": 1.5}, "entry 0: size_exif: 1.5 is not a whole number"),
+        ({"filename": "a", "size_exif": True}, "entry 0: size_exif: must be a number, got a boolean"),
+        ({"filename": "a", "duration": "long"}, "entry 0: duration: 'long' is not a number"),
+        ({"filename": "a", "duration": {}}, "entry 0: duration: must be a number, got an object"),
+        ({"filename": "a", "oshash": "xyz"}, "entry 0: oshash: 'xyz' is not 16 hexadecimal digits"),
+        ({"filename": "a", "oshash": "0" * 17}, "entry 0: oshash: '00000000000000000' is not 16"),
+        ({"filename": "a", "oshash": 12345}, "entry 0: oshash: 12345 is not 16 hexadecimal digits"),
+        ({"filename": "a", "camera": 5}, "entry 0: camera: must be a string, got a number"),
+        ({"filename": "a", "camera": "c" * 300}, "entry 0: camera: is longer than 255 characters"),
+    ],
+)
+def test_each_bad_entry_is_named_with_index_and_field(entry, problem):
+    valid, problems = read([entry])
+    assert valid == []
+    assert len(problems) >= 1
+    assert problems[0].startswith(problem)
+
+
+def test_every_problem_is_reported_not_just_the_first():
+    valid, problems = read(
+        [{"filename": "ok"}, {"filename": 1}, {"filename": "b", "size_exif": "x"}, 7]
+    )
+    assert [e.filename for e in valid] == ["ok"]
+    assert [p.split(":")[0] for p in problems] == ["entry 1", "entry 2", "entry 3"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the manifest is empty"),
+        (b"   \n", "the manifest is empty"),
+        (b'{"path": "a"}', "expected a JSON list of entries, found an object"),
+        (b"not json", "not valid JSON"),
+        (b'"a string"', "not valid JSON"),
+        (b'[{"filename": "a"}, {"filename": ', "not valid JSON"),
+        (b'[{"filename": "\xff\xfe"}]', "not"),
+    ],
+)
+def test_whole_file_problems(data, message):
+    with pytest.raises(ManifestFormatError, match=message):
+        read(data)
+
+
+def test_problem_log_keeps_a_bounded_list_but_counts_all():
+    reader = ManifestReader(io.BytesIO(json.dumps([{"x": 1}] * 5000).encode()))
+    assert list(reader) == []
+    assert reader.problems.count == 5000
+    assert len(reader.problems.items) == 1000
+    assert reader.invalid_entries == 5000
