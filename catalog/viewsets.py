@@ -58,7 +58,10 @@ class FileEntryViewSet(SnippetViewSet):
     list_per_page = 50
     index_view_class = FileIndexView
     edit_view_class = FileEditView
-    queryset = files_for_listing()
+
+    def get_queryset(self, request):
+        return files_for_listing()
+
     filterset_class = FileEntryFilterSet
     search_fields = ["filename", "path", "oshash", "title"]
     search_backend_name = None
@@ -127,7 +130,10 @@ class DriveViewSet(SnippetViewSet):
     model = Drive
     icon = "folder-inverse"
     menu_label = _("Drives")
-    queryset = drives_with_totals()
+
+    def get_queryset(self, request):
+        return drives_with_totals()
+
     list_display = [
         "name",
         Column("files", label=_("Files"), accessor="file_total"),
@@ -172,7 +178,10 @@ class DuplicateGroupViewSet(SnippetViewSet):
     add_to_admin_menu = False
     inspect_view_enabled = True
     inspect_view_class = DuplicateGroupInspectView
-    queryset = DuplicateGroup.objects.select_related("primary__drive")
+
+    def get_queryset(self, request):
+        return DuplicateGroup.objects.select_related("primary__drive")
+
     list_display = [
         "oshash",
         Column("member_count", label=_("Copies"), sort_key="member_count"),

@@ -13,9 +13,7 @@ from .base import database_config
 _REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
 _missing = [name for name in _REQUIRED if not os.environ.get(name)]
 if _missing:
-    raise ImproperlyConfigured(
-        "Missing required environment variables: " + ", ".join(_missing)
-    )
+    raise ImproperlyConfigured("Missing required environment variables: " + ", ".join(_missing))
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]

@@ -61,7 +61,10 @@ def test_groups_only_real_duplicates(two_drives):
     result = update_duplicates()
     assert set(DuplicateGroup.objects.values_list("oshash", flat=True)) == {A, B}
     assert members(A) == {"one.mp4", "one-copy.mp4", "one-again.mp4"}
-    assert members(B) == {"two.jpg"} and FileEntry.objects.filter(duplicate_group__oshash=B).count() == 2
+    assert (
+        members(B) == {"two.jpg"}
+        and FileEntry.objects.filter(duplicate_group__oshash=B).count() == 2
+    )
     group = DuplicateGroup.objects.get(oshash=A)
     assert (group.member_count, group.bytes_reclaimable) == (3, 10000)
     assert (result.groups, result.created, result.files) == (2, 2, 5)
@@ -176,9 +179,9 @@ def test_import_repeats(two_drives, tmp_path):
     [
         ("[1, 2]", "expected a JSON object"),
         ('{"zz": []}', "1 problems"),
-        ('{"%s": "videos/one.mp4"}' % A, "1 problems"),
-        ('{"%s": [["videos"]]}' % A, "1 problems"),
-        ('{"%s": [["a", "b"]' % A, "not valid JSON"),
+        (f'{{"{A}": "videos/one.mp4"}}', "1 problems"),
+        (f'{{"{A}": [["videos"]]}}', "1 problems"),
+        (f'{{"{A}": [["a", "b"]', "not valid JSON"),
     ],
 )
 def test_bad_repeats_change_nothing(two_drives, tmp_path, content, message):

@@ -105,7 +105,9 @@ def test_valid_entry_is_normalised():
 
 
 def test_unreadable_oshash_is_kept_as_missing():
-    valid, problems = read([{"filename": "a", "oshash": None}, {"filename": "b", "oshash": "IOError"}])
+    valid, problems = read(
+        [{"filename": "a", "oshash": None}, {"filename": "b", "oshash": "IOError"}]
+    )
     assert problems == []
     assert [e.oshash for e in valid] == [None, None]
 
@@ -120,13 +122,19 @@ def test_unreadable_oshash_is_kept_as_missing():
         ({"filename": ".."}, "entry 0: filename: '..' is not a file name"),
         ({"filename": "a/b"}, "entry 0: filename: 'a/b' contains a slash"),
         ({"filename": "bell\x07.jpg"}, "entry 0: filename: 'bell\\x07.jpg' contains a control"),
-        ({"filename": "a", "path": "x/../../etc"}, "entry 0: path: 'x/../../etc' escapes the drive"),
+        (
+            {"filename": "a", "path": "x/../../etc"},
+            "entry 0: path: 'x/../../etc' escapes the drive",
+        ),
         ({"filename": "a", "path": ["x"]}, "entry 0: path: must be a string, got a list"),
         ({"filename": "a", "path": "x\ny"}, "entry 0: path: 'x\\ny' contains a control character"),
         ({"filename": "a", "size_exif": "big"}, "entry 0: size_exif: 'big' is not a number"),
         ({"filename": "a", "size_exif": -1}, "entry 0: size_exif: -1 is negative"),
         ({"filename": "a", "size_exif": 1.5}, "entry 0: size_exif: 1.5 is not a whole number"),
-        ({"filename": "a", "size_exif": True}, "entry 0: size_exif: must be a number, got a boolean"),
+        (
+            {"filename": "a", "size_exif": True},
+            "entry 0: size_exif: must be a number, got a boolean",
+        ),
         ({"filename": "a", "duration": "long"}, "entry 0: duration: 'long' is not a number"),
         ({"filename": "a", "duration": {}}, "entry 0: duration: must be a number, got an object"),
         ({"filename": "a", "oshash": "xyz"}, "entry 0: oshash: 'xyz' is not 16 hexadecimal digits"),

@@ -1,0 +1,203 @@
+"""The catalog in the Wagtail admin: permissions, listings, filters, edits, primaries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalog.models import DuplicateGroup, FileEntry, Folder, ProjectGroup, Status
+from catalog.selectors import folder_listing
+from catalog.services.duplicates import update_duplicates
+from catalog.services.imports import import_manifest
+from tests.conftest import entry
+
+pytestmark = pytest.mark.django_db
+
+FILES = "/admin/snippets/catalog/fileentry/"
+SAME = "abcdefabcdef0001"
+
+
+@pytest.fixture
+def catalog(write_manifest):
+    entries = [entry(f"IMG_{i:04}.jpg", f"2019/rehearsal/day-{i % 3}") for i in range(30)]
+    entries += [
+        entry("HD.1080.mp4", "PHS-Videos", file_type="video/mp4", oshash=SAME, camera="Canon"),
+        entry("press.pdf", "Documents/press", file_type="application/pdf", camera=""),
+    ]
+    import_manifest(write_manifest(entries), drive_name="Expansion")
+    import_manifest(
+        write_manifest([entry("HD.1080.mp4", "copies", oshash=SAME)], "Backup.json"),
+        drive_name="Backup",
+    )
+    update_duplicates()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_users_get_the_login_page(client, catalog):
+    for url in (FILES, "/admin/snippets/catalog/drive/", "/admin/snippets/catalog/duplicategroup/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_root_redirects_to_admin(client):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_curator_sees_files_but_cannot_delete_drives(client, catalog, curator):
+    login(client, curator)
+    assert client.get(FILES).status_code == 200
+    drive = catalog_drive()
+    assert client.get(f"/admin/snippets/catalog/drive/delete/{drive.pk}/").status_code == 302
+    assert client.get(f"/admin/snippets/catalog/drive/edit/{drive.pk}/").status_code == 302
+
+
+def catalog_drive():
+    from catalog.models import Drive
+
+    return Drive.objects.get(name="Expansion")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", 33),
+        ("?status=discard", 0),
+        ("?category=video", 1),
+        ("?camera=Canon", 1),
+        ("?duplicate=true", 2),
+        ("?duplicate=false", 31),
+        ("?q=IMG_001", 10),
+        ("?q=rehearsal/day-1", 10),
+        ("?q=" + SAME[:8], 2),
+        ("?date_from=2021-12-23&date_to=2021-12-23", 33),
+        ("?date_from=2022-01-01", 0),
+    ],
+)
+def test_listing_filters_and_search(client, catalog, curator, query, expected):
+    login(client, curator)
+    response = client.get(FILES + "results/" + query)
+    assert response.status_code == 200
+    assert response.context["paginator"].count == expected
+
+
+def test_listing_query_count_does_not_grow_with_rows(client, catalog, admin_user, write_manifest):
+    login(client, admin_user)
+    client.get(FILES)  # warm caches (content types, camera choices)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(FILES).status_code == 200
+    import_manifest(
+        write_manifest([entry(f"more{i}.jpg", "x") for i in range(200)], "Extra.json"),
+        drive_name="Extra",
+    )
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(FILES).status_code == 200
+    assert len(large) == len(small)
+
+
+def test_edit_goes_through_the_service(client, catalog, curator):
+    login(client, curator)
+    file = FileEntry.objects.get(filename="HD.1080.mp4", drive__name="Expansion")
+    group = ProjectGroup.objects.create(name="Rehearsals")
+    response = client.post(
+        f"{FILES}edit/{file.pk}/",
+        {
+            "status": Status.UPLOAD,
+            "project_group": group.pk,
+            "title": "Opening night",
+            "date": "2021-12-24",
+            "description": "",
+            "notes": "check audio",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    file.refresh_from_db()
+    assert (file.status, file.title, file.project_group, file.notes) == (
+        "upload",
+        "Opening night",
+        group,
+        "check audio",
+    )
+    assert file.reviewed_by == curator and file.reviewed_at is not None
+    assert file.size is not None and file.oshash == SAME  # scanner fields untouched
+    videos = Folder.objects.get(drive=file.drive, path="PHS-Videos")
+    assert (videos.count_upload, videos.count_unreviewed) == (1, 0)
+    assert Folder.objects.get(drive=file.drive, path="").count_upload == 1
+
+
+def test_duplicate_group_page_shows_copies_and_makes_primary(client, catalog, reviewer):
+    login(client, reviewer)
+    group = DuplicateGroup.objects.get(oshash=SAME)
+    page = client.get(f"/admin/snippets/catalog/duplicategroup/inspect/{group.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Expansion" in html and "Backup" in html and "copies/HD.1080.mp4" in html
+    spare = FileEntry.objects.get(drive__name="Expansion", oshash=SAME)
+    assert not spare.is_primary  # equal sizes: "Backup" sorts first and was chosen
+    response = client.post(reverse("catalog_make_primary", args=[spare.pk]))
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.primary == spare and group.selection_method == "manual"
+    update_duplicates()  # the hand-made choice survives a recompute
+    group.refresh_from_db()
+    assert group.primary == spare
+
+
+def test_curator_cannot_make_primary(client, catalog, curator):
+    login(client, curator)
+    spare = FileEntry.objects.get(drive__name="Expansion", oshash=SAME)
+    response = client.post(reverse("catalog_make_primary", args=[spare.pk]))
+    # Wagtail turns PermissionDenied into a redirect to the dashboard with a message.
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert DuplicateGroup.objects.get(oshash=SAME).primary != spare
+    assert client.get(reverse("catalog_make_primary", args=[spare.pk])).status_code == 405
+
+
+def test_make_primary_bulk_action(client, catalog, reviewer):
+    login(client, reviewer)
+    spare = FileEntry.objects.get(drive__name="Expansion", oshash=SAME)
+    url = f"/admin/bulk/catalog/fileentry/make_primary/?id={spare.pk}&next={FILES}"
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 302
+    assert DuplicateGroup.objects.get(oshash=SAME).primary == spare
+
+
+def test_folder_listing_has_constant_queries(catalog):
+    drive = catalog_drive()
+    for path in ("", "2019", "2019/rehearsal/day-1"):
+        with CaptureQueriesContext(connection) as queries:
+            listing = folder_listing(drive, path)
+        assert len(queries) == 3, path
+    root = folder_listing(drive, "")
+    assert [f.name for f in root.subfolders] == ["2019", "Documents", "PHS-Videos"]
+    assert root.folder.file_count == 32 and root.file_total == 0
+    leaf = folder_listing(drive, "2019/rehearsal/day-1")
+    assert leaf.file_total == 10 and len(leaf.files) == 10
+    page = folder_listing(drive, "2019/rehearsal/day-1", offset=8, limit=5)
+    assert [f.filename for f in page.files] == ["IMG_0025.jpg", "IMG_0028.jpg"]
+    assert listing.subfolders == []
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/snippets/catalog/drive/", "/admin/snippets/catalog/duplicategroup/"]
+)
+def test_other_listings_have_constant_queries(client, catalog, admin_user, write_manifest, url):
+    login(client, admin_user)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    for n in range(3):
+        name = f"More{n}"
+        import_manifest(
+            write_manifest([entry("HD.1080.mp4", "again", oshash=SAME)], f"{name}.json"),
+            drive_name=name,
+        )
+    update_duplicates()
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(large) == len(small)
