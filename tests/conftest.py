@@ -11,6 +11,13 @@ import pytest
 os.environ.setdefault("oxCACHE", tempfile.mkdtemp(prefix="phs-ox-cache-"))
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or ''}"
+
+
 @pytest.fixture
 def make_user(db):
     from django.contrib.auth.models import Group, User

@@ -15,3 +15,5 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Commands print their own summaries; keep service logs for warnings here.
+LOGGING["loggers"]["catalog"]["level"] = "WARNING"  # noqa: F405

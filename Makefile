@@ -1,0 +1,46 @@
+# PHS Archive — the two commands: `make run` (set up + demo + serve) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run setup demo test test-sqlite test-postgres lint format bench clean
+
+run: demo ## Set everything up, load the demo, start the site at http://127.0.0.1:8000/admin/
+	$(PY) manage.py runserver $(HOST)
+
+setup: $(STAMP) ## Virtualenv, dependencies, migrations
+	$(PY) manage.py migrate --no-input -v 0
+
+$(STAMP): pyproject.toml
+	@python=$$(scripts/find-python) || exit 1; \
+	  [ -x $(PY) ] || $$python -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: setup ## Demo drives (real generated media), duplicates, and the demo logins
+	$(PY) manage.py setup_demo
+
+test: $(STAMP) ## The whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
+	$(VENV)/bin/pytest
+
+test-postgres: $(STAMP) ## The suite against the local PostgreSQL
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(VENV)/bin/pytest
+
+lint: $(STAMP) ## ruff, formatting, migrations in step, Django's checks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP) ## Catalog benchmark at 1M files (long; see bench/README.md)
+	$(PY) bench/catalog_bench.py
+
+clean:
+	rm -rf var/ .pytest_cache
