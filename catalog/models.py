@@ -6,8 +6,10 @@ Writes go through ``catalog.services``; reads through ``catalog.selectors``.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
 
 class Status(models.TextChoices):
@@ -30,6 +32,16 @@ STATUS_COLOURS = {
     Status.DISCARD: "#dc2626",
     Status.NEEDS_ATTENTION: "#d97706",
 }
+
+
+class ReviewState(models.TextChoices):
+    """Where a file's decision stands in review; the table is in docs/workflow.md."""
+
+    NONE = "", _("Nothing to review")
+    DECIDED = "decided", _("Decided, not submitted")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Category(models.TextChoices):
@@ -138,6 +150,9 @@ class DuplicateGroup(models.Model):
     member_count = models.PositiveIntegerField(default=0)
     #: Bytes freed by keeping only the primary copy.
     bytes_reclaimable = models.PositiveBigIntegerField(default=0)
+    #: Copies carry decisions that disagree (one upload, another discard): a reviewer
+    #: must settle it before the group is exported.
+    has_conflict = models.BooleanField(default=False, db_default=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -147,7 +162,11 @@ class DuplicateGroup(models.Model):
         return f"{self.oshash} ({self.member_count} copies)"
 
 
-class FileEntry(models.Model):
+#: What a revision of a file records and restores: the curator's decision and metadata.
+REVISIONED_FIELDS = {"status", "title", "description", "project_group", "date", "notes"}
+
+
+class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     # Where the file is. Unique per (drive, path, filename).
     drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="files")
     folder = models.ForeignKey(
@@ -204,6 +223,35 @@ class FileEntry(models.Model):
     )
     is_primary = models.BooleanField(default=False, editable=False)
 
+    # Review: the columns lists and counts use; kept in step with Wagtail's workflow
+    # state by ``workflow.services`` (see docs/workflow.md).
+    review_state = models.CharField(
+        max_length=16, choices=ReviewState.choices, default=ReviewState.NONE, editable=False
+    )
+    #: The reviewer's comment on the last rejection, shown to the curator.
+    review_comment = models.TextField(blank=True, editable=False)
+    #: Bumped by every curator save: a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    # pad.ma: set by the exporter once the file's item exists there.
+    padma_id = models.CharField(max_length=64, blank=True, editable=False)
+    exported_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    _revisions = GenericRelation(
+        "wagtailcore.Revision",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="fileentry",
+        for_concrete_model=False,
+    )
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="fileentry",
+        for_concrete_model=False,
+    )
+
     class Meta:
         verbose_name = _("file")
         verbose_name_plural = _("files")
@@ -222,10 +270,27 @@ class FileEntry(models.Model):
             models.Index(fields=["category"], name="fileentry_category"),
             models.Index(fields=["camera"], name="fileentry_camera"),
             models.Index(fields=["reviewed_by", "-reviewed_at"], name="fileentry_reviewer"),
+            models.Index(fields=["review_state", "status"], name="fileentry_review"),
         ]
 
     def __str__(self):
         return self.location
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    def with_content_json(self, content):
+        """Restore curator fields from a revision; keep what the scanner and services own.
+
+        A revision stores the whole row, but publishing an older revision must not
+        roll back a later import, duplicate grouping, review bookkeeping or export.
+        """
+        obj = super().with_content_json(content)
+        for field in self._meta.concrete_fields:
+            if field.name not in REVISIONED_FIELDS:
+                setattr(obj, field.attname, getattr(self, field.attname))
+        return obj
 
     @property
     def location(self) -> str:

@@ -17,7 +17,7 @@ from .filters import FileEntryFilterSet
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
 from .search import search_files
 from .selectors import drives_with_totals, files_for_listing
-from .services.files import CURATOR_FIELDS, update_file
+from .services.files import CURATOR_FIELDS
 
 
 class StatusColumn(Column):
@@ -42,13 +42,18 @@ class FileIndexView(IndexView):
 
 class FileEditView(EditView):
     def save_instance(self):
-        """Save through the catalog service: stamps the reviewer and keeps counts true."""
+        """Save through the review service, the one write path for a curator's decision:
+        reviewer stamp, folder counts, a revision, the review state."""
+        from workflow.services.review import save_decision
+
         changes = {
             name: self.form.cleaned_data[name]
             for name in CURATOR_FIELDS
             if name in self.form.changed_data
         }
-        return update_file(file=self.form.instance, user=self.request.user, changes=changes)
+        file = save_decision(file=self.form.instance, user=self.request.user, changes=changes)
+        self.new_revision = file.latest_revision
+        return file
 
 
 class FileEntryViewSet(SnippetViewSet):

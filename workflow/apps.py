@@ -7,3 +7,8 @@ class WorkflowConfig(AppConfig):
     name = "workflow"
     verbose_name = "Workflow"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signal_handlers
+
+        signal_handlers.connect()

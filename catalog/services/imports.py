@@ -315,17 +315,41 @@ class _Staging:
             )
         else:
             on_conflict = "DO NOTHING"
+        defaults = _new_row_defaults()
         sql = (
             f"INSERT INTO {table} (drive_id, folder_id, path, filename, {scanner}, "
-            "imported_at, status, title, description, date, notes, is_primary) "
-            f"SELECT %s, fo.id, s.path, s.filename, {staged}, "
-            "%s, 'unreviewed', '', '', s.date, '', FALSE "
+            f"imported_at, date, {', '.join(defaults)}) "
+            f"SELECT %s, fo.id, s.path, s.filename, {staged}, %s, s.date, "
+            f"{', '.join(['%s'] * len(defaults))} "
             f"FROM {STAGING} s JOIN catalog_folder fo ON fo.drive_id = %s AND fo.path = s.path "
             f"WHERE TRUE ON CONFLICT (drive_id, path, filename) {on_conflict}"
         )
+        params = [
+            drive.id,
+            connection.ops.adapt_datetimefield_value(now),
+            *defaults.values(),
+            drive.id,
+        ]
         with self.cursor() as cursor:
-            cursor.execute(sql, [drive.id, connection.ops.adapt_datetimefield_value(now), drive.id])
+            cursor.execute(sql, params)
             return cursor.rowcount
+
+
+#: Columns a new file gets from the import itself rather than from model defaults.
+_IMPORTED_COLUMNS = {"id", "drive_id", "folder_id", "path", "filename", "imported_at", "date"}
+#: A new file has no approved version yet: it is not "live" until a reviewer approves.
+_NEW_ROW_OVERRIDES = {"live": False}
+
+
+def _new_row_defaults() -> dict[str, object]:
+    """Every other column of a new row, from the model's own defaults (prepared for SQL)."""
+    defaults = {}
+    for model_field in FileEntry._meta.concrete_fields:
+        if model_field.column in _IMPORTED_COLUMNS or model_field.name in SCANNER_FIELDS:
+            continue
+        value = _NEW_ROW_OVERRIDES.get(model_field.name, model_field.get_default())
+        defaults[model_field.column] = model_field.get_db_prep_save(value, connection)
+    return defaults
 
 
 class _PostgresStaging(_Staging):

@@ -128,6 +128,11 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Saves are explicit in this archive: no revisions created behind a curator's back.
 WAGTAIL_AUTOSAVE_INTERVAL = 0
+# Approval publishes through the review service (the task already checked the
+# reviewer; reviewers get no direct "Publish" button). See docs/workflow.md.
+WAGTAIL_FINISH_WORKFLOW_ACTION = "workflow.finish.finish_review"
+# Workflow e-mails go out as one digest per reviewer per batch (workflow.notify).
+WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,189 @@
+"""Bulk review actions on the file listing: set status / project group, submit,
+approve, reject.
+
+Wagtail's bulk actions load every selected object (and, with *select all*, every
+object of the model, ignoring the listing's filters). These work on a queryset:
+the selected ids, or — with *select all* — exactly the files the listing shows,
+rebuilt from the listing's own query string. Each action is one service call.
+"""
+
+from urllib.parse import parse_qs, urlsplit
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+
+from catalog.filters import FileEntryFilterSet
+from catalog.models import FileEntry, ProjectGroup, Status
+from catalog.search import search_files
+from workflow.services import bulk
+
+PREVIEW = 20
+
+
+class FileSetBulkAction(SnippetBulkAction):
+    models = [FileEntry]
+    template_name = "workflow/bulk_action_confirm.html"
+    #: The model permission the action needs (checked once, not per file).
+    permission = "catalog.change_fileentry"
+    verb = ""
+
+    def selected_files(self):
+        ids = self.request.GET.getlist("id")
+        if "all" not in ids:
+            return FileEntry.objects.filter(pk__in=[i for i in ids if i.isdigit()])
+        # "Select all": the files the listing showed, with its filters and search.
+        params = parse_qs(urlsplit(self.next_url).query)
+        data = {key: values if len(values) > 1 else values[0] for key, values in params.items()}
+        files = FileEntryFilterSet(data, queryset=FileEntry.objects.all()).qs
+        query = (params.get("q") or [""])[0]
+        return search_files(files, query) if query.strip() else files
+
+    def check_perm(self, obj):
+        return self.request.user.has_perm(self.permission)
+
+    def get_actionable_objects(self):
+        if not self.request.user.has_perm(self.permission):
+            raise PermissionDenied
+        return self.selected_files(), {"items_with_no_access": []}
+
+    def get_context_data(self, **kwargs):
+        files = self.selected_files()
+        return {
+            **super(SnippetBulkAction, self).get_context_data(**kwargs),
+            "count": files.count(),
+            "preview": files.select_related("drive").order_by("drive_id", "path", "filename")[
+                :PREVIEW
+            ],
+            "verb": self.verb,
+            "header_icon": "doc-full",
+            "next": self.next_url,
+            "submit_url": self.request.path + "?" + self.request.META["QUERY_STRING"],
+            "model_opts": FileEntry._meta,
+        }
+
+    def form_valid(self, form):
+        self.cleaned_form = form
+        try:
+            result = self.run(self.selected_files(), form.cleaned_data)
+        except (ValueError, forms.ValidationError) as error:
+            messages.error(self.request, str(error))
+            return redirect(self.next_url)
+        messages.success(self.request, f"{self.display_name}: {result}.")
+        return redirect(self.next_url)
+
+    def run(self, files, data) -> bulk.BulkResult:
+        raise NotImplementedError
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices, label=_("New status"))
+
+
+class SetStatusBulkAction(FileSetBulkAction):
+    display_name = _("Set status")
+    action_type = "set_status"
+    aria_label = _("Set the status of the selected files")
+    form_class = StatusForm
+    verb = _("Set the status of")
+    action_priority = 10
+
+    def run(self, files, data):
+        return bulk.set_status(files, status=data["status"], user=self.request.user)
+
+
+class ProjectGroupForm(forms.Form):
+    project_group = forms.ModelChoiceField(
+        ProjectGroup.objects.all(),
+        required=False,
+        label=_("Project group"),
+        empty_label=_("(none)"),
+    )
+
+
+class SetProjectGroupBulkAction(FileSetBulkAction):
+    display_name = _("Set project group")
+    action_type = "set_project_group"
+    aria_label = _("Set the project group of the selected files")
+    form_class = ProjectGroupForm
+    verb = _("Set the project group of")
+    action_priority = 20
+
+    def run(self, files, data):
+        return bulk.set_project_group(
+            files, project_group=data["project_group"], user=self.request.user
+        )
+
+
+class SubmitBulkAction(FileSetBulkAction):
+    display_name = _("Submit for review")
+    action_type = "submit_for_review"
+    aria_label = _("Submit the selected files for review")
+    verb = _("Submit for review")
+    action_priority = 30
+
+    def run(self, files, data):
+        return bulk.submit(files, user=self.request.user)
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ApproveBulkAction(FileSetBulkAction):
+    display_name = _("Approve")
+    action_type = "approve"
+    aria_label = _("Approve the selected files for pad.ma")
+    form_class = ApproveForm
+    verb = _("Approve for pad.ma")
+    action_priority = 40
+
+    def check_perm(self, obj):
+        return _is_reviewer(self.request.user)
+
+    def get_actionable_objects(self):
+        if not _is_reviewer(self.request.user):
+            raise PermissionDenied
+        return self.selected_files(), {"items_with_no_access": []}
+
+    def run(self, files, data):
+        return bulk.approve(files, user=self.request.user, comment=data.get("comment", ""))
+
+
+class RejectForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label=_("What needs to change")
+    )
+
+
+class RejectBulkAction(ApproveBulkAction):
+    display_name = _("Reject")
+    action_type = "reject"
+    aria_label = _("Send the selected files back to their curators")
+    form_class = RejectForm
+    verb = _("Send back (needs attention)")
+    action_priority = 50
+    classes = {"serious"}
+
+    def run(self, files, data):
+        return bulk.reject(files, user=self.request.user, comment=data["comment"])
+
+
+def _is_reviewer(user) -> bool:
+    from workflow.models import PadmaReviewTask
+
+    if user.is_superuser:
+        return True
+    return PadmaReviewTask.objects.filter(active=True, groups__in=user.groups.all()).exists()
+
+
+BULK_ACTIONS = [
+    SetStatusBulkAction,
+    SetProjectGroupBulkAction,
+    SubmitBulkAction,
+    ApproveBulkAction,
+    RejectBulkAction,
+]

@@ -1,0 +1,370 @@
+"""Review actions on many files at once, done in sets rather than file by file.
+
+Wagtail's own path (``Workflow.start``, ``TaskState.approve`` …) costs a dozen
+queries and an e-mail per file; a 10,000-file submission would take minutes and
+send 10,000 e-mails. These functions write the same rows Wagtail would — revisions,
+workflow and task states, log entries — with bulk inserts and set-based updates in
+chunks, apply ``workflow.states`` to whole sets, and send one digest per reviewer.
+Each takes a queryset of files (a selection, a folder, a search result) and returns
+a ``BulkResult`` saying how many were changed and why others were skipped.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import CharField, Count, F, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+from wagtail.models import ModelLogEntry, Revision, TaskState, Workflow, WorkflowState
+
+from catalog.models import FileEntry, Folder, ProjectGroup, ReviewState, Status
+from catalog.services.folders import ancestors
+from workflow.export.requests import request_exports
+from workflow.models import PadmaReviewTask
+from workflow.states import NEEDS_APPROVAL, Event, review_state_after, status_after
+
+CHUNK = 1000
+
+
+@dataclass
+class BulkResult:
+    changed: int = 0
+    skipped: Counter = field(default_factory=Counter)
+
+    def skip(self, reason: str, count: int) -> None:
+        if count:
+            self.skipped[reason] += count
+
+    def __str__(self):
+        text = f"{self.changed:,} changed"
+        for reason, count in self.skipped.items():
+            text += f"; {count:,} skipped ({reason})"
+        return text
+
+
+# ---------------------------------------------------------------- curator actions
+
+
+@transaction.atomic
+def set_status(files: QuerySet[FileEntry], *, status: str, user) -> BulkResult:
+    """Give every file in ``files`` the decision ``status`` (as if each were saved)."""
+    if status not in Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    result = BulkResult()
+    targets = _unlocked(files, user, result).exclude(status=status)
+    in_review = targets.filter(review_state=ReviewState.IN_REVIEW)
+    result.skip("in review: cancel or decide the review first", in_review.count())
+    targets = targets.exclude(review_state=ReviewState.IN_REVIEW)
+    _shift_counts(targets, new_status=status)
+    now = timezone.now()
+    for ids in _chunks(targets):
+        FileEntry.objects.filter(pk__in=ids).update(
+            status=status,
+            review_state=review_state_after(Event.SAVED, status=status),
+            review_comment="",
+            reviewed_at=now,
+            reviewed_by=user,
+            version=F("version") + 1,
+        )
+        _save_revisions(ids, user=user, action="wagtail.edit")
+        result.changed += len(ids)
+    return result
+
+
+@transaction.atomic
+def set_project_group(
+    files: QuerySet[FileEntry], *, project_group: ProjectGroup | None, user
+) -> BulkResult:
+    result = BulkResult()
+    targets = _unlocked(files, user, result).exclude(project_group=project_group)
+    now = timezone.now()
+    for ids in _chunks(targets):
+        FileEntry.objects.filter(pk__in=ids).update(
+            project_group=project_group, reviewed_at=now, reviewed_by=user, version=F("version") + 1
+        )
+        # An approved file whose metadata changes needs approval again.
+        FileEntry.objects.filter(pk__in=ids, review_state=ReviewState.APPROVED).update(
+            review_state=ReviewState.DECIDED
+        )
+        _save_revisions(ids, user=user, action="wagtail.edit")
+        result.changed += len(ids)
+    return result
+
+
+@transaction.atomic
+def submit(files: QuerySet[FileEntry], *, user) -> BulkResult:
+    """Send every decided file to review, as one batch with one digest per reviewer."""
+    result = BulkResult()
+    workflow = Workflow.objects.filter(workflowcontenttype__content_type=_file_type()).first()
+    if workflow is None or not workflow.active:
+        raise ValueError("No active review workflow is assigned to files.")
+    task = workflow.tasks.filter(active=True).first().specific
+    candidates = _unlocked(files, user, result)
+    ready = candidates.filter(status__in=NEEDS_APPROVAL, review_state=ReviewState.DECIDED)
+    result.skip("nothing to review: not decided for upload", candidates.count() - ready.count())
+    now = timezone.now()
+    file_type = _file_type()
+    task_state_type = ContentType.objects.get_for_model(TaskState)
+    for ids in _chunks(ready):
+        object_ids = [str(pk) for pk in ids]
+        # A rejected review still open ("needs changes") is closed before a new one.
+        WorkflowState.objects.filter(
+            base_content_type=file_type,
+            object_id__in=object_ids,
+            status__in=[WorkflowState.STATUS_IN_PROGRESS, WorkflowState.STATUS_NEEDS_CHANGES],
+        ).update(status=WorkflowState.STATUS_CANCELLED)
+        revisions = _save_revisions(ids, user=user, action=None)
+        states = WorkflowState.objects.bulk_create(
+            WorkflowState(
+                content_type=file_type,
+                base_content_type=file_type,
+                object_id=str(pk),
+                workflow=workflow,
+                status=WorkflowState.STATUS_IN_PROGRESS,
+                requested_by=user,
+            )
+            for pk in ids
+        )
+        task_states = TaskState.objects.bulk_create(
+            TaskState(
+                workflow_state=state,
+                revision=revisions[int(state.object_id)],
+                task=task,
+                status=TaskState.STATUS_IN_PROGRESS,
+                content_type=task_state_type,
+            )
+            for state in states
+        )
+        for state, task_state in zip(states, task_states, strict=True):
+            state.current_task_state = task_state
+        WorkflowState.objects.bulk_update(states, ["current_task_state"])
+        FileEntry.objects.filter(pk__in=ids).update(
+            review_state=review_state_after(Event.SUBMITTED, status=Status.UPLOAD)
+        )
+        _log(
+            ids,
+            "wagtail.workflow.start",
+            user=user,
+            now=now,
+            revisions=revisions,
+            data={"workflow": {"id": workflow.pk, "title": workflow.name}},
+        )
+        result.changed += len(ids)
+    if result.changed:
+        from workflow.notify import notify_reviewers
+
+        transaction.on_commit(
+            lambda: notify_reviewers(task=task, submitted_by=user, count=result.changed)
+        )
+    return result
+
+
+# --------------------------------------------------------------- reviewer actions
+
+
+@transaction.atomic
+def approve(files: QuerySet[FileEntry], *, user, comment: str = "") -> BulkResult:
+    """Approve every file in review that ``user`` may review: publish and export them."""
+    result = BulkResult()
+    states = _reviewable_task_states(files, user, result)
+    now = timezone.now()
+    for chunk in _chunk_list(states):
+        task_state_ids = [ts_id for ts_id, _ws, _pk in chunk]
+        ids = [pk for _ts, _ws, pk in chunk]
+        TaskState.objects.filter(pk__in=task_state_ids).update(
+            status=TaskState.STATUS_APPROVED, finished_at=now, finished_by=user, comment=comment
+        )
+        WorkflowState.objects.filter(pk__in=[ws for _ts, ws, _pk in chunk]).update(
+            status=WorkflowState.STATUS_APPROVED
+        )
+        # Publishing: the row already holds the latest revision's content (every
+        # curator change writes both), so publishing makes that revision live.
+        FileEntry.objects.filter(pk__in=ids).update(
+            live=True,
+            has_unpublished_changes=False,
+            live_revision=F("latest_revision"),
+            first_published_at=Coalesce(F("first_published_at"), now),
+            last_published_at=now,
+            review_state=ReviewState.APPROVED,
+            review_comment="",
+        )
+        _log(ids, "wagtail.workflow.approve", user=user, now=now, data={"comment": comment})
+        _log(ids, "wagtail.publish", user=user, now=now)
+        request_exports(ids, user=user)
+        result.changed += len(ids)
+    return result
+
+
+@transaction.atomic
+def reject(files: QuerySet[FileEntry], *, user, comment: str) -> BulkResult:
+    """Send files back to their curators as *needs attention*, with the comment."""
+    if not comment.strip():
+        raise ValueError("Say what needs to change: a comment is required to reject.")
+    result = BulkResult()
+    states = _reviewable_task_states(files, user, result)
+    now = timezone.now()
+    for chunk in _chunk_list(states):
+        ids = [pk for _ts, _ws, pk in chunk]
+        TaskState.objects.filter(pk__in=[ts for ts, _ws, _pk in chunk]).update(
+            status=TaskState.STATUS_REJECTED, finished_at=now, finished_by=user, comment=comment
+        )
+        WorkflowState.objects.filter(pk__in=[ws for _ts, ws, _pk in chunk]).update(
+            status=WorkflowState.STATUS_NEEDS_CHANGES
+        )
+        rejected = FileEntry.objects.filter(pk__in=ids)
+        new_status = status_after(Event.REJECTED, status=Status.UPLOAD)
+        _shift_counts(rejected, new_status=new_status)
+        rejected.update(
+            status=new_status,
+            review_state=ReviewState.REJECTED,
+            review_comment=comment,
+            version=F("version") + 1,
+        )
+        revisions = _save_revisions(ids, user=user, action=None)
+        _log(
+            ids,
+            "wagtail.workflow.reject",
+            user=user,
+            now=now,
+            revisions=revisions,
+            data={"comment": comment},
+        )
+        result.changed += len(ids)
+    return result
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def _file_type() -> ContentType:
+    return ContentType.objects.get_for_model(FileEntry)
+
+
+def _unlocked(files: QuerySet[FileEntry], user, result: BulkResult) -> QuerySet[FileEntry]:
+    locked = files.filter(locked=True).exclude(locked_by=user)
+    result.skip("locked by someone else", locked.count())
+    return files.exclude(Q(locked=True) & ~Q(locked_by=user))
+
+
+def _chunks(files: QuerySet[FileEntry]) -> Iterator[list[int]]:
+    """Primary keys in chunks, by keyset (no OFFSET, no list of every id in memory)."""
+    last = 0
+    while True:
+        ids = list(files.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:CHUNK])
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def _chunk_list(items: list) -> Iterator[list]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _reviewable_task_states(files, user, result: BulkResult) -> list[tuple[int, int, int]]:
+    """(task state, workflow state, file) for files in review that ``user`` may review."""
+    in_review = files.filter(review_state=ReviewState.IN_REVIEW)
+    result.skip("not in review", files.count() - in_review.count())
+    reviewable = PadmaReviewTask.objects.none()
+    for task in PadmaReviewTask.objects.filter(active=True):
+        reviewable = reviewable | task.get_task_states_user_can_moderate(user)
+    file_ids = in_review.order_by().annotate(object_id=Cast("pk", CharField())).values("object_id")
+    rows = [
+        (ts_id, ws_id, int(object_id))
+        for ts_id, ws_id, object_id in TaskState.objects.filter(
+            pk__in=reviewable.values("pk"),
+            workflow_state__base_content_type=_file_type(),
+            workflow_state__status=WorkflowState.STATUS_IN_PROGRESS,
+            workflow_state__object_id__in=file_ids,
+        ).values_list("pk", "workflow_state_id", "workflow_state__object_id")
+    ]
+    own = in_review.count() - len(rows)
+    result.skip("your own submission, or not your review", own)
+    return rows
+
+
+def _save_revisions(ids: list[int], *, user, action: str | None) -> dict[int, Revision]:
+    """A revision per file holding its current row, made latest; optionally logged."""
+    file_type = _file_type()
+    now = timezone.now()
+    files = FileEntry.objects.filter(pk__in=ids).select_related("drive")
+    revisions = Revision.objects.bulk_create(
+        Revision(
+            content_type=file_type,
+            base_content_type=file_type,
+            object_id=str(file.pk),
+            created_at=now,
+            user=user,
+            content=file.serializable_data(),
+            object_str=str(file),
+        )
+        for file in files
+    )
+    by_file = {int(revision.object_id): revision for revision in revisions}
+    FileEntry.objects.bulk_update(
+        [
+            FileEntry(pk=pk, latest_revision=revision, has_unpublished_changes=True)
+            for pk, revision in by_file.items()
+        ],
+        ["latest_revision", "has_unpublished_changes"],
+    )
+    if action:
+        _log(ids, action, user=user, now=now, revisions=by_file, content_changed=True)
+    return by_file
+
+
+def _log(
+    ids: list[int],
+    action: str,
+    *,
+    user,
+    now,
+    revisions: dict[int, Revision] | None = None,
+    data: dict | None = None,
+    content_changed: bool = False,
+) -> None:
+    batch = uuid.uuid4()
+    labels = dict(
+        FileEntry.objects.filter(pk__in=ids).select_related("drive").values_list("pk", "filename")
+    )
+    ModelLogEntry.objects.bulk_create(
+        ModelLogEntry(
+            content_type=_file_type(),
+            object_id=str(pk),
+            label=labels.get(pk, str(pk)),
+            action=action,
+            data=data or {},
+            timestamp=now,
+            uuid=batch,
+            user=user,
+            revision=(revisions or {}).get(pk),
+            content_changed=content_changed,
+        )
+        for pk in ids
+    )
+
+
+def _shift_counts(files: QuerySet[FileEntry], *, new_status: str) -> None:
+    """Move folder counters for a set of files changing to ``new_status``, in one pass."""
+    deltas: dict[tuple[int, str], Counter] = {}
+    grouped = (
+        files.exclude(status=new_status)
+        .order_by()
+        .values("drive_id", "path", "status")
+        .annotate(n=Count("pk"))
+        .values_list("drive_id", "path", "status", "n")
+    )
+    for drive_id, path, old_status, count in grouped:
+        for folder_path in [*ancestors(path), path]:
+            delta = deltas.setdefault((drive_id, folder_path), Counter())
+            delta[old_status] -= count
+            delta[new_status] += count
+    for (drive_id, folder_path), delta in deltas.items():
+        Folder.objects.filter(drive_id=drive_id, path=folder_path).update(
+            **{f"count_{status}": F(f"count_{status}") + n for status, n in delta.items() if n}
+        )

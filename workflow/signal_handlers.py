@@ -1,0 +1,49 @@
+"""Forward Wagtail's workflow and publish signals for files to the review services.
+
+No logic here: each handler picks out files and calls ``workflow.services.review``.
+Wagtail sends these for every path (editor buttons, dashboard, programmatic calls).
+"""
+
+from wagtail.signals import (
+    published,
+    task_submitted,
+    workflow_cancelled,
+    workflow_rejected,
+)
+
+from catalog.models import FileEntry
+from workflow.services import review
+
+
+def _file_of(workflow_state) -> FileEntry | None:
+    obj = workflow_state.content_object
+    return obj if isinstance(obj, FileEntry) else None
+
+
+def on_task_submitted(sender, instance, user=None, **kwargs):
+    # Sent when a review starts and when a rejected one is resubmitted (resumed).
+    if file := _file_of(instance.workflow_state):
+        review.on_submitted(file)
+
+
+def on_workflow_rejected(sender, instance, user=None, **kwargs):
+    if file := _file_of(instance):
+        task_state = instance.current_task_state
+        review.on_rejected(file, user=user, comment=task_state.comment if task_state else "")
+
+
+def on_workflow_cancelled(sender, instance, user=None, **kwargs):
+    if file := _file_of(instance):
+        review.on_cancelled(file)
+
+
+def on_published(sender, instance, revision=None, user=None, **kwargs):
+    if isinstance(instance, FileEntry):
+        review.on_published(instance, user=user)
+
+
+def connect() -> None:
+    task_submitted.connect(on_task_submitted, dispatch_uid="phs_task_submitted")
+    workflow_rejected.connect(on_workflow_rejected, dispatch_uid="phs_workflow_rejected")
+    workflow_cancelled.connect(on_workflow_cancelled, dispatch_uid="phs_workflow_cancelled")
+    published.connect(on_published, sender=FileEntry, dispatch_uid="phs_file_published")

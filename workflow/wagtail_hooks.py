@@ -1,0 +1,8 @@
+"""Registers the review bulk actions (and the export admin) with Wagtail."""
+
+from wagtail import hooks
+
+from .bulk_actions import BULK_ACTIONS
+
+for action in BULK_ACTIONS:
+    hooks.register("register_bulk_action", action)
