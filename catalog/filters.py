@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
-from .models import Category, Drive, FileEntry, ProjectGroup, Status
+from .models import Category, Drive, FileEntry, ProjectGroup, ReviewState, Status
 
 CAMERA_CHOICES_CACHE = "catalog:camera-choices"
 
@@ -28,6 +28,9 @@ def camera_choices() -> list[tuple[str, str]]:
 class FileEntryFilterSet(WagtailFilterSet):
     drive = django_filters.ModelChoiceFilter(queryset=Drive.objects.all(), label=_("Drive"))
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    review_state = django_filters.ChoiceFilter(
+        choices=[c for c in ReviewState.choices if c[0]], label=_("Review")
+    )
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Type"))
     project_group = django_filters.ModelChoiceFilter(
         queryset=ProjectGroup.objects.all(), label=_("Project group")
@@ -40,4 +43,13 @@ class FileEntryFilterSet(WagtailFilterSet):
 
     class Meta:
         model = FileEntry
-        fields = ["drive", "status", "category", "project_group", "camera", "duplicate", "date"]
+        fields = [
+            "drive",
+            "status",
+            "review_state",
+            "category",
+            "project_group",
+            "camera",
+            "duplicate",
+            "date",
+        ]

@@ -166,6 +166,19 @@ class DuplicateGroup(models.Model):
 REVISIONED_FIELDS = {"status", "title", "description", "project_group", "date", "notes"}
 
 
+def revision_content(*, pk, status, title, description, project_group_id, date, notes) -> dict:
+    """A file revision's JSON, built from values so bulk actions need no model instances."""
+    return {
+        "pk": pk,
+        "status": status,
+        "title": title,
+        "description": description,
+        "project_group": project_group_id,
+        "date": date.isoformat() if date else None,
+        "notes": notes,
+    }
+
+
 class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     # Where the file is. Unique per (drive, path, filename).
     drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="files")
@@ -279,6 +292,18 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
     @property
     def revisions(self):
         return self._revisions
+
+    def serializable_data(self):
+        """What a revision stores: the curator's fields only (see ``with_content_json``)."""
+        return revision_content(
+            pk=self.pk,
+            status=self.status,
+            title=self.title,
+            description=self.description,
+            project_group_id=self.project_group_id,
+            date=self.date,
+            notes=self.notes,
+        )
 
     def with_content_json(self, content):
         """Restore curator fields from a revision; keep what the scanner and services own.

@@ -154,6 +154,7 @@ def update_duplicates(
         result.primaries_chosen = cursor.rowcount
         _sync_primary_flags(cursor)
         _refresh_reclaimable(cursor, f"oshash IN (SELECT oshash FROM {HASHES})")
+        refresh_conflicts()
         cursor.execute(f"DROP TABLE IF EXISTS {HASHES}")
         if only_hashes is not None:
             cursor.execute("DROP TABLE IF EXISTS phs_duplicate_scope")
@@ -204,6 +205,26 @@ def make_primary(files: Iterable[FileEntry]) -> int:
             ids = ", ".join(str(int(g)) for g in by_group)
             _refresh_reclaimable(cursor, f"id IN ({ids})")
     return len(by_group)
+
+
+def refresh_conflicts(group_ids: Iterable[int] | None = None) -> None:
+    """Flag groups whose copies carry different decisions (say, one upload, one discard).
+
+    Unreviewed copies do not count. A flagged group is not exported until a
+    reviewer settles it; see docs/workflow.md.
+    """
+    where = ""
+    if group_ids is not None:
+        ids = [int(g) for g in group_ids]
+        if not ids:
+            return
+        where = f"WHERE id IN ({', '.join(map(str, ids))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {GROUPS} SET has_conflict = ((SELECT COUNT(DISTINCT f.status) "
+            f"FROM {FILES} f WHERE f.duplicate_group_id = {GROUPS}.id "
+            f"AND f.status <> 'unreviewed') > 1) {where}"
+        )
 
 
 def _sync_primary_flags(cursor, group_ids: list[int] | None = None) -> None:

@@ -160,3 +160,25 @@ def test_later_import_update_survives_approval(files, curator, reviewer, write_m
     file.refresh_from_db()
     assert file.size == 999_999  # publishing the revision did not roll the scan back
     assert file.status == "upload"
+
+
+def test_conflicting_decisions_in_a_duplicate_group_are_flagged(write_manifest, curator, reviewer):
+    from catalog.models import DuplicateGroup
+    from catalog.services.duplicates import update_duplicates
+
+    same = "feedfacefeedface"
+    import_manifest(write_manifest([entry("a.mp4", "x", oshash=same)]), drive_name="A")
+    import_manifest(write_manifest([entry("a.mp4", "y", oshash=same)], "B.json"), drive_name="B")
+    update_duplicates()
+    primary, spare = FileEntry.objects.order_by("-is_primary", "pk")
+    assert primary.is_primary and not spare.is_primary
+    review.save_decision(file=primary, user=curator, changes={"status": Status.UPLOAD})
+    assert not DuplicateGroup.objects.get().has_conflict
+    review.save_decision(file=spare, user=curator, changes={"status": Status.DISCARD})
+    assert DuplicateGroup.objects.get().has_conflict
+    review.submit_for_review(file=primary, user=curator)
+    review.approve(file=primary, user=reviewer)
+    assert not ExportRequest.objects.exists()  # held back until the conflict is settled
+    review.save_decision(file=spare, user=curator, changes={"status": Status.UPLOAD})
+    assert not DuplicateGroup.objects.get().has_conflict
+    assert ExportRequest.objects.filter(file=primary).count() == 1  # released

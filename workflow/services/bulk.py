@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import CharField, Count, F, Q, QuerySet
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Revision, TaskState, Workflow, WorkflowState
 
-from catalog.models import FileEntry, Folder, ProjectGroup, ReviewState, Status
+from catalog.models import (
+    FileEntry,
+    Folder,
+    ProjectGroup,
+    ReviewState,
+    Status,
+    revision_content,
+)
+from catalog.services.duplicates import refresh_conflicts
 from catalog.services.folders import ancestors
 from workflow.export.requests import request_exports
 from workflow.models import PadmaReviewTask
@@ -71,6 +79,7 @@ def set_status(files: QuerySet[FileEntry], *, status: str, user) -> BulkResult:
             version=F("version") + 1,
         )
         _save_revisions(ids, user=user, action="wagtail.edit")
+        _refresh_group_conflicts(ids)
         result.changed += len(ids)
     return result
 
@@ -99,7 +108,7 @@ def set_project_group(
 def submit(files: QuerySet[FileEntry], *, user) -> BulkResult:
     """Send every decided file to review, as one batch with one digest per reviewer."""
     result = BulkResult()
-    workflow = Workflow.objects.filter(workflowcontenttype__content_type=_file_type()).first()
+    workflow = Workflow.objects.filter(workflow_content_types__content_type=_file_type()).first()
     if workflow is None or not workflow.active:
         raise ValueError("No active review workflow is assigned to files.")
     task = workflow.tasks.filter(active=True).first().specific
@@ -129,7 +138,7 @@ def submit(files: QuerySet[FileEntry], *, user) -> BulkResult:
             )
             for pk in ids
         )
-        task_states = TaskState.objects.bulk_create(
+        TaskState.objects.bulk_create(
             TaskState(
                 workflow_state=state,
                 revision=revisions[int(state.object_id)],
@@ -139,9 +148,10 @@ def submit(files: QuerySet[FileEntry], *, user) -> BulkResult:
             )
             for state in states
         )
-        for state, task_state in zip(states, task_states, strict=True):
-            state.current_task_state = task_state
-        WorkflowState.objects.bulk_update(states, ["current_task_state"])
+        first_task_state = TaskState.objects.filter(workflow_state=OuterRef("pk")).order_by("pk")
+        WorkflowState.objects.filter(pk__in=[state.pk for state in states]).update(
+            current_task_state=Subquery(first_task_state.values("pk")[:1])
+        )
         FileEntry.objects.filter(pk__in=ids).update(
             review_state=review_state_after(Event.SUBMITTED, status=Status.UPLOAD)
         )
@@ -225,6 +235,7 @@ def reject(files: QuerySet[FileEntry], *, user, comment: str) -> BulkResult:
             version=F("version") + 1,
         )
         revisions = _save_revisions(ids, user=user, action=None)
+        _refresh_group_conflicts(ids)
         _log(
             ids,
             "wagtail.workflow.reject",
@@ -289,33 +300,41 @@ def _reviewable_task_states(files, user, result: BulkResult) -> list[tuple[int, 
 
 
 def _save_revisions(ids: list[int], *, user, action: str | None) -> dict[int, Revision]:
-    """A revision per file holding its current row, made latest; optionally logged."""
+    """A revision per file holding its current decision, made latest; optionally logged.
+
+    Built from column values (no model instances) and linked with one UPDATE.
+    """
     file_type = _file_type()
     now = timezone.now()
-    files = FileEntry.objects.filter(pk__in=ids).select_related("drive")
+    rows = FileEntry.objects.filter(pk__in=ids).values_list(
+        "pk", "drive__name", "path", "filename", *REVISION_COLUMNS
+    )
     revisions = Revision.objects.bulk_create(
         Revision(
             content_type=file_type,
             base_content_type=file_type,
-            object_id=str(file.pk),
+            object_id=str(pk),
             created_at=now,
             user=user,
-            content=file.serializable_data(),
-            object_str=str(file),
+            content=revision_content(pk=pk, **dict(zip(REVISION_KEYS, values, strict=True))),
+            object_str=f"{drive}:/{path}/{filename}" if path else f"{drive}:/{filename}",
         )
-        for file in files
+        for pk, drive, path, filename, *values in rows
+    )
+    latest = Revision.objects.filter(
+        base_content_type=file_type, object_id=Cast(OuterRef("pk"), CharField())
+    ).order_by("-pk")
+    FileEntry.objects.filter(pk__in=ids).update(
+        latest_revision=Subquery(latest.values("pk")[:1]), has_unpublished_changes=True
     )
     by_file = {int(revision.object_id): revision for revision in revisions}
-    FileEntry.objects.bulk_update(
-        [
-            FileEntry(pk=pk, latest_revision=revision, has_unpublished_changes=True)
-            for pk, revision in by_file.items()
-        ],
-        ["latest_revision", "has_unpublished_changes"],
-    )
     if action:
         _log(ids, action, user=user, now=now, revisions=by_file, content_changed=True)
     return by_file
+
+
+REVISION_COLUMNS = ["status", "title", "description", "project_group_id", "date", "notes"]
+REVISION_KEYS = ["status", "title", "description", "project_group_id", "date", "notes"]
 
 
 def _log(
@@ -347,6 +366,15 @@ def _log(
         )
         for pk in ids
     )
+
+
+def _refresh_group_conflicts(ids: list[int]) -> None:
+    groups = (
+        FileEntry.objects.filter(pk__in=ids, duplicate_group__isnull=False)
+        .values_list("duplicate_group_id", flat=True)
+        .distinct()
+    )
+    refresh_conflicts(list(groups))
 
 
 def _shift_counts(files: QuerySet[FileEntry], *, new_status: str) -> None:

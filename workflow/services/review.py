@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import FileEntry, ReviewState
+from catalog.services.duplicates import refresh_conflicts
 from catalog.services.files import update_file
 from catalog.services.folders import ancestors, shift_status_counts
 from workflow.export.requests import request_exports
@@ -56,6 +57,12 @@ def save_decision(
     file.version = current.version + 1
     file.save(update_fields=["review_state", "review_comment", "version"])
     file.save_revision(user=user, log_action=True, clean=False)
+    if file.duplicate_group_id and "status" in changes:
+        refresh_conflicts([file.duplicate_group_id])
+        # A settled conflict releases an approved primary that was held back.
+        primary = file.duplicate_group.primary_id
+        if primary:
+            request_exports([primary], user=user)
     if in_review and file.review_state != ReviewState.IN_REVIEW:
         # The new decision needs no approval: withdraw the pending review.
         workflow_state = file.current_workflow_state
@@ -148,6 +155,8 @@ def on_rejected(file: FileEntry, *, user=None, comment: str = "") -> None:
     )
     # The editor shows the latest revision: record the new status there too.
     file.save_revision(user=user, clean=False)
+    if file.duplicate_group_id:
+        refresh_conflicts([file.duplicate_group_id])
 
 
 def on_cancelled(file: FileEntry) -> None:
