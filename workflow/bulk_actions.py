@@ -19,6 +19,7 @@ from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry, ProjectGroup, Status
 from catalog.search import search_files
+from workflow.models import is_reviewer
 from workflow.services import bulk
 
 PREVIEW = 20
@@ -142,10 +143,10 @@ class ApproveBulkAction(FileSetBulkAction):
     action_priority = 40
 
     def check_perm(self, obj):
-        return _is_reviewer(self.request.user)
+        return is_reviewer(self.request.user)
 
     def get_actionable_objects(self):
-        if not _is_reviewer(self.request.user):
+        if not is_reviewer(self.request.user):
             raise PermissionDenied
         return self.selected_files(), {"items_with_no_access": []}
 
@@ -170,14 +171,6 @@ class RejectBulkAction(ApproveBulkAction):
 
     def run(self, files, data):
         return bulk.reject(files, user=self.request.user, comment=data["comment"])
-
-
-def _is_reviewer(user) -> bool:
-    from workflow.models import PadmaReviewTask
-
-    if user.is_superuser:
-        return True
-    return PadmaReviewTask.objects.filter(active=True, groups__in=user.groups.all()).exists()
 
 
 BULK_ACTIONS = [

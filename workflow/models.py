@@ -49,6 +49,13 @@ class PadmaReviewTask(GroupApprovalTask):
         verbose_name_plural = _("pad.ma review tasks")
 
 
+def is_reviewer(user) -> bool:
+    """Whether ``user`` reviews for pad.ma (a superuser, or in an active review task's group)."""
+    if user.is_superuser:
+        return True
+    return PadmaReviewTask.objects.filter(active=True, groups__in=user.groups.all()).exists()
+
+
 class ExportState(models.TextChoices):
     PENDING = "pending", _("Pending")
     DONE = "done", _("Exported")
