@@ -7,20 +7,19 @@ the selected ids, or — with *select all* — exactly the files the listing sho
 rebuilt from the listing's own query string. Each action is one service call.
 """
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
-from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry, ProjectGroup, Status
-from catalog.search import search_files
+from workflow.bulk_tasks import files_from_selection, run_action, run_bulk_action
 from workflow.models import is_reviewer
-from workflow.services import bulk
 
 PREVIEW = 20
 
@@ -32,16 +31,15 @@ class FileSetBulkAction(SnippetBulkAction):
     permission = "catalog.change_fileentry"
     verb = ""
 
-    def selected_files(self):
+    def selection(self) -> dict:
+        """What was selected, as data: ids, or "select all" as the listing's own query."""
         ids = self.request.GET.getlist("id")
         if "all" not in ids:
-            return FileEntry.objects.filter(pk__in=[i for i in ids if i.isdigit()])
-        # "Select all": the files the listing showed, with its filters and search.
-        params = parse_qs(urlsplit(self.next_url).query)
-        data = {key: values if len(values) > 1 else values[0] for key, values in params.items()}
-        files = FileEntryFilterSet(data, queryset=FileEntry.objects.all()).qs
-        query = (params.get("q") or [""])[0]
-        return search_files(files, query) if query.strip() else files
+            return {"ids": [int(i) for i in ids if i.isdigit()]}
+        return {"listing_query": urlsplit(self.next_url).query}
+
+    def selected_files(self):
+        return files_from_selection(self.selection())
 
     def check_perm(self, obj):
         return self.request.user.has_perm(self.permission)
@@ -68,16 +66,24 @@ class FileSetBulkAction(SnippetBulkAction):
 
     def form_valid(self, form):
         self.cleaned_form = form
+        data = {key: getattr(value, "pk", value) for key, value in form.cleaned_data.items()}
+        files = self.selected_files()
+        if files.count() > settings.PHS_BULK_INLINE_LIMIT:
+            # Large selections run in the background; the task rebuilds the selection.
+            run_bulk_action.enqueue(self.action_type, self.request.user.pk, self.selection(), data)
+            messages.success(
+                self.request,
+                f"{self.display_name}: {files.count():,} files queued; "
+                "the change appears as the work completes.",
+            )
+            return redirect(self.next_url)
         try:
-            result = self.run(self.selected_files(), form.cleaned_data)
+            result = run_action(self.action_type, files, user=self.request.user, data=data)
         except (ValueError, forms.ValidationError) as error:
             messages.error(self.request, str(error))
             return redirect(self.next_url)
         messages.success(self.request, f"{self.display_name}: {result}.")
         return redirect(self.next_url)
-
-    def run(self, files, data) -> bulk.BulkResult:
-        raise NotImplementedError
 
 
 class StatusForm(forms.Form):
@@ -91,9 +97,6 @@ class SetStatusBulkAction(FileSetBulkAction):
     form_class = StatusForm
     verb = _("Set the status of")
     action_priority = 10
-
-    def run(self, files, data):
-        return bulk.set_status(files, status=data["status"], user=self.request.user)
 
 
 class ProjectGroupForm(forms.Form):
@@ -113,11 +116,6 @@ class SetProjectGroupBulkAction(FileSetBulkAction):
     verb = _("Set the project group of")
     action_priority = 20
 
-    def run(self, files, data):
-        return bulk.set_project_group(
-            files, project_group=data["project_group"], user=self.request.user
-        )
-
 
 class SubmitBulkAction(FileSetBulkAction):
     display_name = _("Submit for review")
@@ -125,9 +123,6 @@ class SubmitBulkAction(FileSetBulkAction):
     aria_label = _("Submit the selected files for review")
     verb = _("Submit for review")
     action_priority = 30
-
-    def run(self, files, data):
-        return bulk.submit(files, user=self.request.user)
 
 
 class ApproveForm(forms.Form):
@@ -150,9 +145,6 @@ class ApproveBulkAction(FileSetBulkAction):
             raise PermissionDenied
         return self.selected_files(), {"items_with_no_access": []}
 
-    def run(self, files, data):
-        return bulk.approve(files, user=self.request.user, comment=data.get("comment", ""))
-
 
 class RejectForm(forms.Form):
     comment = forms.CharField(
@@ -168,9 +160,6 @@ class RejectBulkAction(ApproveBulkAction):
     verb = _("Send back (needs attention)")
     action_priority = 50
     classes = {"serious"}
-
-    def run(self, files, data):
-        return bulk.reject(files, user=self.request.user, comment=data["comment"])
 
 
 BULK_ACTIONS = [

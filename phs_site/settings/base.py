@@ -133,6 +133,8 @@ WAGTAIL_AUTOSAVE_INTERVAL = 0
 WAGTAIL_FINISH_WORKFLOW_ACTION = "workflow.finish.finish_review"
 # Workflow e-mails go out as one digest per reviewer per batch (workflow.notify).
 WAGTAILADMIN_NOTIFICATION_USE_HTML = True
+#: Bulk actions on more files than this run as a background task, not in the request.
+PHS_BULK_INLINE_LIMIT = int(os.environ.get("PHS_BULK_INLINE_LIMIT", "20000"))
 
 LOGGING = {
     "version": 1,
