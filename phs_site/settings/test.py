@@ -1,5 +1,7 @@
 """Test runs: fast hashing, no manifest storage, the database from DATABASE_URL or SQLite."""
 
+import os
+
 from .base import *  # noqa: F403
 
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -16,3 +18,6 @@ WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Commands print their own summaries; keep service logs for warnings here.
 LOGGING["loggers"]["catalog"]["level"] = "WARNING"  # noqa: F405
+# A test database of its own per run, so concurrent runs against one server never collide.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": f"test_phs_{os.getpid()}"}  # noqa: F405
