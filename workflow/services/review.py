@@ -9,12 +9,12 @@ become is decided by ``workflow.states`` alone.
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from catalog.models import FileEntry, ReviewState
 from catalog.services.duplicates import refresh_conflicts
 from catalog.services.files import update_file
 from catalog.services.folders import ancestors, shift_status_counts
+from search.indexing import index_files
 from workflow.export.requests import request_exports
 from workflow.states import Event, can_submit, review_state_after, status_after
 
@@ -57,6 +57,7 @@ def save_decision(
     file.version = current.version + 1
     file.save(update_fields=["review_state", "review_comment", "version"])
     file.save_revision(user=user, log_action=True, clean=False)
+    index_files([file.pk])  # search: the new title/description/notes/group are findable now
     if file.duplicate_group_id and "status" in changes:
         refresh_conflicts([file.duplicate_group_id])
         # A settled conflict releases an approved primary that was held back.
@@ -190,16 +191,3 @@ def _why_not_submittable(file: FileEntry) -> str:
         f"{file.location} is {file.get_status_display().lower()}: only files decided "
         "for upload or restricted upload need review."
     )
-
-
-__all__ = [
-    "ReviewError",
-    "VersionConflict",
-    "approve",
-    "cancel_review",
-    "finish_review",
-    "reject",
-    "save_decision",
-    "submit_for_review",
-    "timezone",
-]
