@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    # The database task backend and its `db_worker` (see TASKS below).
+    "django_tasks_db",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -128,6 +130,34 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Saves are explicit in this archive: no revisions created behind a curator's back.
 WAGTAIL_AUTOSAVE_INTERVAL = 0
+# --- Background tasks and the pad.ma export (workflow.export; docs/export.md) ----------
+# One TASKS setting serves both task frameworks: Django's ``django.tasks`` (our export
+# task) and the ``django_tasks`` backport Wagtail 8 uses. Both name the backend below, and
+# a backend built on ``django.tasks`` makes Wagtail's tasks ``django.tasks`` tasks too.
+# PHS_TASKS_BACKEND=database queues tasks in the database for ``manage.py db_worker``
+# (production); unset, tasks run inline once the transaction commits (dev, tests).
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+_tasks_backend = os.environ.get("PHS_TASKS_BACKEND", "immediate")
+if _tasks_backend not in TASK_BACKENDS:
+    raise ValueError(f"PHS_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[_tasks_backend]}}
+# pad.ma (pan.do/ra) API; without a username the export task leaves requests pending.
+PADMA_URL = os.environ.get("PADMA_URL", "https://pad.ma/api/")
+PADMA_USERNAME = os.environ.get("PADMA_USERNAME", "")
+PADMA_PASSWORD = os.environ.get("PADMA_PASSWORD", "")
+#: Exporters run in order, like EMAIL_BACKEND; the pan.do/ra one marks requests exported.
+PADMA_EXPORT_BACKENDS = ["workflow.export.padma.PandoraExporter"]
+#: Curator status -> pan.do/ra rightslevel (pad.ma: 0 Public, 1 Restricted, 2 Private).
+PADMA_RIGHTS_LEVELS = {"upload": 0, "restricted": 1}
+PADMA_EXPORT_CHUNK_SIZE = 100  # requests per transaction
+PADMA_EXPORT_MAX_ATTEMPTS = 6  # then the request is "failed" until --retry-failed
+PADMA_EXPORT_RETRY_SECONDS = 60  # first retry delay; doubles per attempt, at most 6 h
+PADMA_TIMEOUT_SECONDS = 60
+PADMA_MANIFEST_DIR = Path(os.environ.get("PADMA_MANIFEST_DIR", VAR_DIR / "padma-manifests"))
+# ---------------------------------------------------------------------------------------
 # Approval publishes through the review service (the task already checked the
 # reviewer; reviewers get no direct "Publish" button). See docs/workflow.md.
 WAGTAIL_FINISH_WORKFLOW_ACTION = "workflow.finish.finish_review"

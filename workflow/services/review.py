@@ -14,7 +14,6 @@ from catalog.models import FileEntry, ReviewState
 from catalog.services.duplicates import refresh_conflicts
 from catalog.services.files import update_file
 from catalog.services.folders import ancestors, shift_status_counts
-from search.indexing import index_files
 from workflow.export.requests import request_exports
 from workflow.states import Event, can_submit, review_state_after, status_after
 
@@ -44,7 +43,11 @@ def save_decision(
     With ``expected_version``, refuses (VersionConflict) when the file has been saved
     by anyone since that version was read — nothing is overwritten silently.
     """
-    current = FileEntry.objects.select_for_update().select_related("reviewed_by").get(pk=file.pk)
+    current = (
+        FileEntry.objects.select_for_update(of=("self",))
+        .select_related("reviewed_by")
+        .get(pk=file.pk)
+    )
     if expected_version is not None and current.version != expected_version:
         raise VersionConflict(current, expected_version)
     if current.locked and current.locked_by_id not in (None, getattr(user, "pk", None)):
@@ -57,7 +60,6 @@ def save_decision(
     file.version = current.version + 1
     file.save(update_fields=["review_state", "review_comment", "version"])
     file.save_revision(user=user, log_action=True, clean=False)
-    index_files([file.pk])  # search: the new title/description/notes/group are findable now
     if file.duplicate_group_id and "status" in changes:
         refresh_conflicts([file.duplicate_group_id])
         # A settled conflict releases an approved primary that was held back.
