@@ -10,7 +10,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import IO, Any
 
 import ijson
@@ -106,6 +107,24 @@ DOCUMENT_SUBTYPES = {
 _EMPTY_DATE_RE = re.compile(r"^[\s0:\-./T+]*$")
 
 
+_EXIF_DATE_RE = re.compile(r"^(\d{4}):(\d\d):(\d\d) (\d\d):(\d\d):(\d\d)(?:([+-])(\d\d):(\d\d))?$")
+
+
+def _fast_exif_date(match: re.Match) -> datetime | None:
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    sign, offset_hours, offset_minutes = match.groups()[6:]
+    if not 1800 <= year <= 2200:
+        return None
+    try:
+        if sign:
+            delta = timedelta(hours=int(offset_hours), minutes=int(offset_minutes))
+            zone = dt_timezone(delta if sign == "+" else -delta)
+            return datetime(year, month, day, hour, minute, second, tzinfo=zone)
+        return timezone.make_aware(datetime(year, month, day, hour, minute, second))
+    except ValueError:  # 2021:02:30, 25:00:00 …
+        return None
+
+
 def parse_exif_date(raw: str) -> datetime | None:
     """Parse the varied EXIF date strings scanners emit; unknown or odd dates give None.
 
@@ -115,6 +134,9 @@ def parse_exif_date(raw: str) -> datetime | None:
     raw = raw.strip()
     if not raw or _EMPTY_DATE_RE.match(raw):
         return None
+    if fast := _EXIF_DATE_RE.match(raw):
+        # The common EXIF shape, parsed directly: dateutil costs ~50 µs per call.
+        return _fast_exif_date(fast)
     text = raw
     # EXIF writes the date part with colons: "2021:12:23 17:57:22".
     if re.match(r"^\d{4}:\d{2}:\d{2}", text):

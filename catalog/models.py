@@ -181,7 +181,8 @@ def revision_content(*, pk, status, title, description, project_group_id, date, 
 
 class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     # Where the file is. Unique per (drive, path, filename).
-    drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="files")
+    # No index of its own: the unique (drive, path, filename) index starts with it.
+    drive = models.ForeignKey(Drive, on_delete=models.CASCADE, related_name="files", db_index=False)
     folder = models.ForeignKey(
         Folder, on_delete=models.CASCADE, related_name="files", db_index=False
     )
@@ -190,7 +191,7 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
 
     # What the scanner saw. Refreshed by ``import_json --update``; never edited by hand.
     # Null, not "", for unreadable files: "no hash" must never look like a shared value.
-    oshash = models.CharField(max_length=16, null=True, blank=True, db_index=True)  # noqa: DJ001
+    oshash = models.CharField(max_length=16, null=True, blank=True)  # noqa: DJ001
     size = models.PositiveBigIntegerField(null=True, blank=True)
     mime_type = models.CharField(max_length=255, blank=True)
     category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
@@ -202,9 +203,7 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
     imported_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # What archivists decide.
-    status = models.CharField(
-        max_length=20, choices=Status.choices, default=Status.UNREVIEWED, db_index=True
-    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNREVIEWED)
     title = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
     project_group = models.ForeignKey(
@@ -280,6 +279,9 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
             ),
             # Per-folder counts by status and size are read from this index alone.
             models.Index(fields=["folder", "status", "size"], name="fileentry_folder_status"),
+            # Duplicate grouping reads (oshash, size) from the index alone.
+            models.Index(fields=["oshash", "size"], name="fileentry_oshash_size"),
+            models.Index(fields=["status"], name="fileentry_status"),
             models.Index(fields=["category"], name="fileentry_category"),
             models.Index(fields=["camera"], name="fileentry_camera"),
             models.Index(fields=["reviewed_by", "-reviewed_at"], name="fileentry_reviewer"),

@@ -6,7 +6,7 @@ the tests count them.
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from .models import Drive, FileEntry, Folder, Status
 
@@ -67,6 +67,16 @@ def drives_with_totals() -> QuerySet[Drive]:
         file_total=Subquery(root.values("file_count")[:1]),
         size_total=Subquery(root.values("total_size")[:1]),
     )
+
+
+def root_folder_count(*, drive: Drive | None = None, statuses: list[str] = ()) -> int:
+    """Files on one drive (or all), optionally of some statuses, from root folder counters."""
+    roots = Folder.objects.filter(depth=0)
+    if drive is not None:
+        roots = roots.filter(drive=drive)
+    columns = [f"count_{status}" for status in statuses] or ["file_count"]
+    totals = roots.aggregate(**{column: Sum(column) for column in columns})
+    return sum(value or 0 for value in totals.values())
 
 
 def drive_progress() -> list[dict]:

@@ -16,7 +16,7 @@ from wagtail.snippets.views.snippets import (
 from .filters import FileEntryFilterSet
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
 from .search import search_files
-from .selectors import drives_with_totals, files_for_listing
+from .selectors import drives_with_totals, files_for_listing, root_folder_count
 from .services.files import CURATOR_FIELDS
 
 
@@ -39,6 +39,30 @@ class FileIndexView(IndexView):
             return queryset
         return search_files(queryset, self.search_query)
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, **kwargs)
+        known = self.count_from_folders()
+        if known is not None:
+            paginator.__dict__["count"] = known  # Paginator.count is a cached_property
+        return paginator
+
+    def count_from_folders(self) -> int | None:
+        """The listing's total from the drives' root folder counters, when the only
+        filters are drive and status: a COUNT over a million rows costs ~300 ms."""
+        if self.is_searching:
+            return None
+        filters = self.filters
+        if filters is not None:
+            if not filters.is_valid():
+                return None
+            if set(filters.form.changed_data) - {"drive", "status"}:
+                return None
+            drive = filters.form.cleaned_data.get("drive")
+            statuses = filters.form.cleaned_data.get("status") or []
+        else:
+            drive, statuses = None, []
+        return root_folder_count(drive=drive, statuses=statuses)
+
 
 class FileEditView(EditView):
     def save_instance(self):
@@ -60,7 +84,8 @@ class FileEntryViewSet(SnippetViewSet):
     model = FileEntry
     icon = "doc-full"
     menu_label = _("Files")
-    list_per_page = 50
+    # Each rendered row costs ~2 ms in Wagtail's table; 25 keeps a page well under 150 ms.
+    list_per_page = 25
     index_view_class = FileIndexView
     edit_view_class = FileEditView
 

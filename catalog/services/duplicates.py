@@ -87,12 +87,13 @@ def update_duplicates(
         group_scope = scope.replace("f.oshash", "g.oshash")
 
         if reset:
+            # Forget every choice, manual ones included, but keep groups and links:
+            # re-choosing then rewrites only the rows whose primary actually changes.
             cursor.execute(
-                f"UPDATE {FILES} SET duplicate_group_id = NULL, is_primary = FALSE "
-                f"WHERE duplicate_group_id IS NOT NULL "
-                f"AND duplicate_group_id IN (SELECT g.id FROM {GROUPS} g WHERE TRUE {group_scope})"
+                f"UPDATE {GROUPS} SET primary_id = NULL, selection_method = %s "
+                f"WHERE TRUE {group_scope.replace('g.', '')}",
+                [method],
             )
-            cursor.execute(f"DELETE FROM {GROUPS} WHERE TRUE {group_scope.replace('g.', '')}")
 
         # Groups whose hash is no longer shared: detach their files, then drop them.
         stale = (
@@ -243,11 +244,17 @@ def _sync_primary_flags(cursor, group_ids: list[int] | None = None) -> None:
 
 
 def _refresh_reclaimable(cursor, where: str) -> None:
-    """Bytes freed by keeping only the primary: all copies' sizes minus the primary's."""
+    """Bytes freed by keeping only the primary: all copies' sizes minus the primary's.
+
+    Writes only groups whose figure changed.
+    """
+    reclaimable = (
+        f"COALESCE((SELECT SUM(f.size) FROM {FILES} f WHERE f.duplicate_group_id = {GROUPS}.id), 0)"
+        f" - COALESCE((SELECT p.size FROM {FILES} p WHERE p.id = {GROUPS}.primary_id), 0)"
+    )
     cursor.execute(
-        f"UPDATE {GROUPS} SET bytes_reclaimable = COALESCE((SELECT SUM(f.size) "
-        f"FROM {FILES} f WHERE f.duplicate_group_id = {GROUPS}.id), 0) - COALESCE(("
-        f"SELECT p.size FROM {FILES} p WHERE p.id = {GROUPS}.primary_id), 0) WHERE {where}"
+        f"UPDATE {GROUPS} SET bytes_reclaimable = {reclaimable} "
+        f"WHERE {where} AND bytes_reclaimable <> {reclaimable}"
     )
 
 

@@ -11,6 +11,7 @@ with ``update``, get their scanner fields refreshed. Curator fields are never wr
 import logging
 from array import array
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -134,13 +135,15 @@ def import_manifest(
 
     reader = ManifestReader(source)
     try:
-        with transaction.atomic():
+        with _small_sqlite_cache(), transaction.atomic():
             result = _import(reader, drive_name, update, skip_invalid, progress)
             result.dry_run = dry_run
             if dry_run:
                 transaction.set_rollback(True)
     except ManifestFormatError as error:
         raise ImportRefused(str(error)) from error
+    if not dry_run and (result.created or result.updated):
+        _refresh_planner_statistics()
     logger.info(
         "import drive=%s entries=%d created=%d updated=%d unchanged=%d skipped=%d dry_run=%s",
         drive_name,
@@ -333,6 +336,32 @@ class _Staging:
         with self.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
+
+
+@contextmanager
+def _small_sqlite_cache():
+    """Keep an import's memory flat: SQLite's page cache (64 MiB for the site) is not
+    needed for a one-pass merge; PostgreSQL's cache lives in the server."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (previous,) = cursor.fetchone()
+        cursor.execute("PRAGMA cache_size=-8192")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size={int(previous)}")
+
+
+def _refresh_planner_statistics() -> None:
+    """After a large write, PostgreSQL plans listings well only with fresh statistics
+    (autovacuum may be off or late); SQLite's planner does not need them here."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE catalog_fileentry, catalog_folder")
 
 
 #: Columns a new file gets from the import itself rather than from model defaults.

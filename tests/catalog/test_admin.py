@@ -201,3 +201,21 @@ def test_other_listings_have_constant_queries(client, catalog, admin_user, write
     with CaptureQueriesContext(connection) as large:
         assert client.get(url).status_code == 200
     assert len(large) == len(small)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?status=unreviewed", "?status=discard&status=unreviewed", "?drive={drive}"]
+)
+def test_listing_count_comes_from_folder_counters(client, catalog, admin_user, query):
+    """The total must match a real COUNT, without running one over the file table."""
+    login(client, admin_user)
+    url = FILES + "results/" + query.format(drive=catalog_drive().pk)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    paginator = response.context["paginator"]
+    expected = paginator.object_list.count()  # a real COUNT, outside the measured request
+    assert paginator.count == expected
+    assert not any(
+        q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "catalog_fileentry"')
+        for q in queries.captured_queries
+    )
