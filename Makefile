@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run setup demo test test-sqlite test-postgres lint format bench clean
+.PHONY: run setup demo test test-sqlite test-postgres lint format bench smoke-test clean
 
 run: demo ## Set everything up, load the demo, start the site at http://127.0.0.1:8000/admin/
 	$(PY) manage.py runserver $(HOST)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@python=$$(scripts/find-python) || exit 1; \
 	  [ -x $(PY) ] || $$python -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	@touch $(STAMP)
 
 demo: setup ## Demo drives (real generated media), duplicates, and the demo logins
@@ -41,6 +41,9 @@ format: $(STAMP)
 
 bench: $(STAMP) ## Catalog benchmark at 1M files (long; see bench/README.md)
 	$(PY) bench/catalog_bench.py
+
+smoke-test: $(STAMP) ## Production settings under gunicorn + nginx on loopback, checked over HTTPS
+	deploy/smoke-test
 
 clean:
 	rm -rf var/ .pytest_cache

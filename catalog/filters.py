@@ -1,28 +1,11 @@
 """Listing filters for the file snippet (django-filter, in Wagtail's filter sidebar)."""
 
 import django_filters
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
 from .models import Category, Drive, FileEntry, ProjectGroup, ReviewState, Status
-
-CAMERA_CHOICES_CACHE = "catalog:camera-choices"
-
-
-def camera_choices() -> list[tuple[str, str]]:
-    """Distinct cameras, cached: a DISTINCT over a million rows is not per-request work."""
-    choices = cache.get(CAMERA_CHOICES_CACHE)
-    if choices is None:
-        cameras = (
-            FileEntry.objects.exclude(camera="")
-            .order_by("camera")
-            .values_list("camera", flat=True)
-            .distinct()
-        )
-        choices = [(camera, camera) for camera in cameras]
-        cache.set(CAMERA_CHOICES_CACHE, choices, 300)
-    return choices
+from .selectors import camera_choices
 
 
 class FileEntryFilterSet(WagtailFilterSet):

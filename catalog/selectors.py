@@ -6,6 +6,7 @@ the tests count them.
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import OuterRef, QuerySet, Subquery, Sum
 
 from .models import Drive, FileEntry, Folder, Status
@@ -53,6 +54,31 @@ def folder_listing(
     )
     direct = folder.file_count - sum(child.file_count for child in subfolders)
     return FolderListing(folder=folder, subfolders=subfolders, files=files, file_total=direct)
+
+
+CAMERA_CHOICES_CACHE = "catalog:camera-choices"
+
+
+def camera_choices() -> list[tuple[str, str]]:
+    """Distinct cameras, cached: a DISTINCT over a million rows is not per-request work.
+
+    Imports drop the cache (``forget_camera_choices``) so new cameras appear at once.
+    """
+    choices = cache.get(CAMERA_CHOICES_CACHE)
+    if choices is None:
+        cameras = (
+            FileEntry.objects.exclude(camera="")
+            .order_by("camera")
+            .values_list("camera", flat=True)
+            .distinct()
+        )
+        choices = [(camera, camera) for camera in cameras]
+        cache.set(CAMERA_CHOICES_CACHE, choices, 300)
+    return choices
+
+
+def forget_camera_choices() -> None:
+    cache.delete(CAMERA_CHOICES_CACHE)
 
 
 def files_for_listing() -> QuerySet[FileEntry]:

@@ -29,6 +29,7 @@ from catalog.manifest import (
     validate_drive_name,
 )
 from catalog.models import Drive, FileEntry
+from catalog.selectors import forget_camera_choices
 
 from .folders import ensure_folders, recount_folders
 
@@ -144,6 +145,7 @@ def import_manifest(
         raise ImportRefused(str(error)) from error
     if not dry_run and (result.created or result.updated):
         _refresh_planner_statistics()
+        forget_camera_choices()
     logger.info(
         "import drive=%s entries=%d created=%d updated=%d unchanged=%d skipped=%d dry_run=%s",
         drive_name,

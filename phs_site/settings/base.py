@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 #: Where runtime state (the SQLite database, collected static files) lives by default.
@@ -47,7 +48,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so its one line per request sees the final status and the full duration.
+    "phs_site.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Inside the CSP middleware: allows Wagtail's inline widget initialisers by hash.
+    "phs_site.csp.WidgetScriptHashMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -70,6 +76,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {% csp_nonce_attr %} for any inline <script> our own templates need.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -97,6 +105,9 @@ def database_config(url: str | None) -> dict:
 
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"))}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Wagtail's search index needs PostgreSQL's contrib app whenever it runs there.
+    INSTALLED_APPS.append("django.contrib.postgres")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -130,6 +141,7 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Saves are explicit in this archive: no revisions created behind a curator's back.
 WAGTAIL_AUTOSAVE_INTERVAL = 0
+
 # --- Background tasks and the pad.ma export (workflow.export; docs/export.md) ----------
 # One TASKS setting serves both task frameworks: Django's ``django.tasks`` (our export
 # task) and the ``django_tasks`` backport Wagtail 8 uses. Both name the backend below, and
@@ -166,11 +178,55 @@ WAGTAILADMIN_NOTIFICATION_USE_HTML = True
 #: Bulk actions on more files than this run as a background task, not in the request.
 PHS_BULK_INLINE_LIMIT = int(os.environ.get("PHS_BULK_INLINE_LIMIT", "20000"))
 
+# Security headers for every environment (production adds HTTPS-only cookies and HSTS).
+# SecurityMiddleware sends nosniff, Referrer-Policy and COOP; XFrameOptionsMiddleware
+# sends X-Frame-Options; the CSP middleware sends the policy below.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The admin loads only its own scripts, styles and images. Wagtail's templates and ours
+# put colours in style="" attributes, so inline style *attributes* are allowed but
+# <style> elements and inline <script> are not. Our own templates that need an inline
+# script mark it with {% csp_nonce_attr %}; the nonce is sent only on pages that use it.
+# tests/deploy/test_browser_csp.py opens the admin pages and fails on any violation.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Avatars come from gravatar.com by default: a third-party request from an internal
+# archive (leaking who is logged in) that the img-src above blocks anyway.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# The dashboard's upgrade notice fetches releases.wagtail.org: same reasoning, and
+# upgrades here go through pyproject.toml anyway.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# Structured logs: JSON lines on stderr, which systemd's journal keeps. ``phs.request``
+# is the one line per request (phs_site.logs); ``workflow`` is for the pad.ma export.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "phs_site.logs.JsonFormatter"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"catalog": {"level": "INFO"}, "workflow": {"level": "INFO"}},
+    "loggers": {
+        "catalog": {"level": "INFO"},
+        "workflow": {"level": "INFO"},
+        "phs.request": {"level": "INFO"},
+        "phs.health": {"level": "WARNING"},
+        # Tracebacks of 500s; the request line itself comes from phs.request.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -1,6 +1,7 @@
 """Production: every secret and host name comes from the environment.
 
-Start-up stops with a message naming each missing variable.
+Start-up stops with one message naming every missing required variable. The full list,
+with examples, is in docs/operations.md and deploy/env.example.
 """
 
 import os
@@ -8,28 +9,62 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import database_config
+from .base import INSTALLED_APPS, LOGGING, database_config
 
-_REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
-_missing = [name for name in _REQUIRED if not os.environ.get(name)]
+REQUIRED_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+_missing = [name for name in REQUIRED_ENV if not os.environ.get(name, "").strip()]
 if _missing:
-    raise ImproperlyConfigured("Missing required environment variables: " + ", ".join(_missing))
+    raise ImproperlyConfigured(
+        "Missing required environment variables: "
+        + ", ".join(_missing)
+        + " (see deploy/env.example and docs/operations.md)"
+    )
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
 
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
-ALLOWED_HOSTS = [h.strip() for h in os.environ["ALLOWED_HOSTS"].split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS names no host (a comma-separated list)")
+CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS")
 DATABASES = {"default": database_config(os.environ["DATABASE_URL"])}
+# Wagtail's search index uses PostgreSQL's full-text fields, which Django's system
+# checks (run by migrate) refuse without this app.
+_on_postgresql = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if _on_postgresql and "django.contrib.postgres" not in INSTALLED_APPS:
+    INSTALLED_APPS = [*INSTALLED_APPS, "django.contrib.postgres"]
 PHS_DEMO_LOGINS = False
 
+#: pad.ma (pan.do/ra) API credentials for the export; optional until the export runs.
+PADMA_URL = os.environ.get("PADMA_URL", "https://pad.ma/api/")
+PADMA_USERNAME = os.environ.get("PADMA_USERNAME", "")
+PADMA_PASSWORD = os.environ.get("PADMA_PASSWORD", "")
+
+# HTTPS: nginx terminates TLS and sets X-Forwarded-Proto (overwriting any the client sent).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = os.environ.get("SECURE_SSL_REDIRECT", "true").lower() == "true"
+SECURE_SSL_REDIRECT = _env_flag("SECURE_SSL_REDIRECT", default=True)
+# Monitoring may probe gunicorn directly over loopback HTTP, without nginx.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = _env_flag("SECURE_HSTS_PRELOAD", default=True)
+
+# Collected by `collectstatic` into STATIC_ROOT (from the environment, see base) and
+# served by nginx with long cache headers; whitenoise stays as the fallback.
+WAGTAILADMIN_BASE_URL = os.environ.get(
+    "WAGTAILADMIN_BASE_URL", "https://" + ALLOWED_HOSTS[0].lstrip(".")
+)
+
+# JSON lines in production: journald keeps them, `jq` reads them.
+LOGGING["handlers"]["console"]["formatter"] = "json"

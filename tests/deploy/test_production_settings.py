@@ -1,0 +1,104 @@
+"""Production settings: refuse to start without the environment; `check --deploy` is clean."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+
+
+def production_env(tmp_path, **overrides) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in REQUIRED}
+    env.update(
+        DJANGO_SETTINGS_MODULE="phs_site.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="archive.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        PHS_VAR_DIR=str(tmp_path),
+    )
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def manage(env, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_start_up_stops_naming_every_missing_variable(tmp_path):
+    env = production_env(tmp_path, SECRET_KEY=None, ALLOWED_HOSTS=None, DATABASE_URL=None)
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert (
+        "Missing required environment variables: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL"
+        in result.stderr
+    )
+
+
+@pytest.mark.parametrize("missing", REQUIRED)
+def test_each_required_variable_is_named_alone(tmp_path, missing):
+    result = manage(production_env(tmp_path, **{missing: ""}), "check")
+    assert result.returncode != 0
+    assert f"Missing required environment variables: {missing} (" in result.stderr
+
+
+def test_wsgi_application_refuses_to_load_without_environment(tmp_path):
+    env = production_env(tmp_path, SECRET_KEY=None)
+    env.pop("DJANGO_SETTINGS_MODULE")  # wsgi.py defaults to production
+    result = subprocess.run(
+        [sys.executable, "-c", "import phs_site.wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "Missing required environment variables: SECRET_KEY" in result.stderr
+
+
+def test_check_deploy_reports_nothing(tmp_path):
+    result = manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "DEBUG")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_settings_values(tmp_path):
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.X_FRAME_OPTIONS, s.SECURE_REFERRER_POLICY, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS, "
+        "s.PADMA_USERNAME, s.LOGGING['handlers']['console']['formatter'])"
+    )
+    env = production_env(
+        tmp_path,
+        ALLOWED_HOSTS="archive.example.org, www.example.org",
+        CSRF_TRUSTED_ORIGINS="https://archive.example.org",
+        PADMA_USERNAME="phs-bot",
+    )
+    result = manage(env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "True",
+        "True",
+        "31536000",
+        "DENY",
+        "same-origin",
+        "['archive.example.org',",
+        "'www.example.org']",
+        "['https://archive.example.org']",
+        "phs-bot",
+        "json",
+    ]
