@@ -24,10 +24,13 @@ demo: setup ## Demo drives (real generated media), duplicates, and the demo logi
 	$(PY) manage.py setup_demo
 
 test: $(STAMP) ## The whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
-	$(VENV)/bin/pytest
+	@# Browser tests run in a process of their own: their live server shares the test
+	@# database across threads, which must not leak into the other tests.
+	$(VENV)/bin/pytest -m "not browser"
+	$(VENV)/bin/pytest -m browser
 
 test-postgres: $(STAMP) ## The suite against the local PostgreSQL
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(VENV)/bin/pytest
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
 lint: $(STAMP) ## ruff, formatting, migrations in step, Django's checks
 	$(VENV)/bin/ruff check .

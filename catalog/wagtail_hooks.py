@@ -8,9 +8,11 @@ from wagtail.snippets.models import register_snippet
 
 from . import views
 from .bulk_actions import MakePrimaryBulkAction
+from .curate.hooks import register as register_curate
 from .viewsets import CatalogViewSetGroup
 
 register_snippet(CatalogViewSetGroup)
+register_curate()
 hooks.register("register_bulk_action", MakePrimaryBulkAction)
 
 

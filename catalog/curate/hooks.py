@@ -1,0 +1,42 @@
+"""Registers Curate with the Wagtail admin: menu item, URLs, dashboard panels.
+
+Wagtail only auto-loads ``<app>/wagtail_hooks.py``; ``catalog/wagtail_hooks.py`` calls
+``register()`` once.
+"""
+
+from django.urls import reverse
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from .api import VIEW
+from .panels import dashboard_panels
+
+_registered = False
+
+
+class CurateMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm(VIEW)
+
+
+def curate_menu_item():
+    return CurateMenuItem(
+        "Curate", reverse("phs_curate"), name="curate", icon_name="folder-open-inverse", order=150
+    )
+
+
+def curate_urls():
+    from .urls import urlpatterns
+
+    return urlpatterns
+
+
+def register() -> None:
+    """Add the hooks once, however many times it is called."""
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    hooks.register("register_admin_menu_item", curate_menu_item)
+    hooks.register("register_admin_urls", curate_urls)
+    hooks.register("construct_homepage_panels", dashboard_panels)

@@ -1,0 +1,551 @@
+"""The Curate view's JSON API: permissions, CSRF, bad input, conflicts, locks, review
+actions, next-unreviewed, pagination and constant query counts."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.curate.api import MAX_TEXT
+from catalog.curate.views import preview_policy
+from catalog.models import Drive, FileEntry, ProjectGroup, ReviewState, Status
+from catalog.services.duplicates import update_duplicates
+from catalog.services.imports import import_manifest
+from tests.conftest import entry
+
+pytestmark = pytest.mark.django_db
+
+XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
+DEEP = "2019/rehearsal/day-1/cam-a/raw"
+
+
+def tree_url(**params):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{reverse('phs_curate_api_tree')}?{query}"
+
+
+def file_url(file, action=""):
+    if action:
+        return reverse(f"phs_curate_api_{action}", args=[getattr(file, "pk", file)])
+    return reverse("phs_curate_api_file", args=[getattr(file, "pk", file)])
+
+
+def next_url(drive, path="", filename=""):
+    return (
+        f"{reverse('phs_curate_api_next_unreviewed')}?drive={drive.pk}"
+        f"&path={path}&filename={filename}"
+    )
+
+
+def post(client, url, body, **extra):
+    return client.post(url, json.dumps(body), content_type="application/json", **extra)
+
+
+@pytest.fixture
+def catalog(write_manifest):
+    """Drive Expansion: files at the root, in a deep folder, and 30 in one folder;
+    Backup: copies of two of them. Duplicate groups computed."""
+    entries = [
+        entry("root.jpg", oshash="00000000000000a1"),
+        entry("notes.txt", file_type="text/plain", oshash="00000000000000a2"),
+        *[entry(f"take{i:02}.jpg", DEEP, oshash=f"{0xB00 + i:016x}") for i in range(3)],
+        *[entry(f"clip{i:02}.mp4", "many", file_type="video/mp4") for i in range(30)],
+    ]
+    import_manifest(write_manifest(entries, "Expansion.json"), drive_name="Expansion")
+    backup = [
+        entry("root.jpg", "old", oshash="00000000000000a1"),
+        entry("take00.jpg", "old/deep", oshash=f"{0xB00:016x}"),
+    ]
+    import_manifest(write_manifest(backup, "Backup.json"), drive_name="Backup")
+    update_duplicates()
+    return Drive.objects.get(name="Expansion")
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    client.force_login(curator)
+    return client
+
+
+@pytest.fixture
+def reviewer_client(reviewer):
+    client = Client()
+    client.force_login(reviewer)
+    return client
+
+
+def get_file(filename, drive="Expansion"):
+    return FileEntry.objects.get(drive__name=drive, filename=filename)
+
+
+def count_queries(client, url, method="get", body=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **XHR) if method == "get" else post(client, url, body, **XHR)
+    assert response.status_code == 200, response.content
+    return len(queries)
+
+
+# --- access --------------------------------------------------------------------------
+
+
+def test_anonymous_gets_no_data(client, catalog):
+    response = client.get(tree_url(drive=catalog.pk))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+    response = client.get(tree_url(drive=catalog.pk), **XHR)
+    assert response.status_code in (401, 403)
+
+
+def test_admin_user_without_file_permission_gets_403_json(client, catalog, make_user):
+    group = Group.objects.create(name="Admin access only")
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(make_user("visitor", "Admin access only"))
+    for url in [tree_url(drive=catalog.pk), file_url(get_file("root.jpg"))]:
+        response = client.get(url, **XHR)
+        assert response.status_code == 403
+        assert "permission" in response.json()["error"]
+    # The page itself sends them back to the dashboard.
+    assert client.get(reverse("phs_curate")).status_code == 302
+
+
+def test_page_and_menu_for_curators(curator_client, catalog):
+    response = curator_client.get(reverse("phs_curate"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="phs-curate-data"' in html
+    assert 'type="module"' in html and "catalog/curate/app.js" in html
+    assert "<script>" not in html.split('id="phs-curate"')[1]  # no inline script of ours
+    home = curator_client.get(reverse("wagtailadmin_home")).content.decode()
+    assert reverse("phs_curate") in home
+
+
+def test_page_policy_admits_blob_previews(settings):
+    policy = preview_policy(
+        {
+            "default-src": ["'self'"],
+            "img-src": ["'self'", "data:", "blob:"],
+            "object-src": ["'none'"],
+        }
+    )
+    assert policy["media-src"] == ["'self'", "blob:"]
+    assert policy["frame-src"] == ["'self'", "blob:"]
+    assert policy["img-src"] == ["'self'", "data:", "blob:"]
+    assert policy["object-src"] == ["'none'"]
+    assert preview_policy({}) == {}
+
+
+def test_writes_need_csrf(catalog, curator):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(curator)
+    file = get_file("root.jpg")
+    body = {"version": 0, "changes": {"title": "T"}}
+    assert post(client, file_url(file), body, **XHR).status_code == 403
+    assert get_file("root.jpg").title == ""
+    client.get(reverse("phs_curate"))  # sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    response = post(client, file_url(file), body, HTTP_X_CSRFTOKEN=token, **XHR)
+    assert response.status_code == 200
+    assert get_file("root.jpg").title == "T"
+
+
+def test_wrong_method_is_a_json_405(curator_client, catalog):
+    response = curator_client.post(tree_url(drive=catalog.pk), **XHR)
+    assert response.status_code == 405 and "error" in response.json()
+    response = curator_client.get(file_url(get_file("root.jpg"), "submit"), **XHR)
+    assert response.status_code == 405
+
+
+# --- the tree ------------------------------------------------------------------------
+
+
+def test_root_listing_has_folders_with_counts(curator_client, catalog):
+    data = curator_client.get(tree_url(drive=catalog.pk), **XHR).json()
+    assert data["folder"]["total"] == 35
+    assert [f["name"] for f in data["folders"]] == ["2019", "many"]
+    assert data["folders"][1]["total"] == 30 and data["folders"][1]["reviewed"] == 0
+    assert [f["filename"] for f in data["files"]] == ["notes.txt", "root.jpg"]
+    assert data["file_total"] == 2 and data["next_offset"] is None
+
+
+def test_files_are_paged(curator_client, catalog):
+    first = curator_client.get(tree_url(drive=catalog.pk, path="many", limit=12), **XHR).json()
+    assert len(first["files"]) == 12 and first["file_total"] == 30
+    assert first["next_offset"] == 12
+    rest = curator_client.get(
+        tree_url(drive=catalog.pk, path="many", limit=500, offset=24), **XHR
+    ).json()
+    assert [f["filename"] for f in rest["files"]] == [f"clip{i:02}.mp4" for i in range(24, 30)]
+    assert rest["next_offset"] is None
+    assert rest["folders"] == [] or rest["offset"] == 24
+
+
+def test_filter_chips(curator_client, curator, catalog):
+    from workflow.services.review import save_decision
+
+    save_decision(file=get_file("take01.jpg"), user=curator, changes={"status": "needs_attention"})
+    data = curator_client.get(tree_url(drive=catalog.pk, filter="needs_attention"), **XHR).json()
+    assert [f["name"] for f in data["folders"]] == ["2019"]  # "many" has none
+    assert data["files"] == [] and data["file_total"] == 0
+    deep = curator_client.get(
+        tree_url(drive=catalog.pk, path=DEEP, filter="needs_attention"), **XHR
+    ).json()
+    assert [f["filename"] for f in deep["files"]] == ["take01.jpg"]
+    unreviewed = curator_client.get(
+        tree_url(drive=catalog.pk, path=DEEP, filter="unreviewed"), **XHR
+    ).json()
+    assert [f["filename"] for f in unreviewed["files"]] == ["take00.jpg", "take02.jpg"]
+    # Counts moved with the save.
+    root = curator_client.get(tree_url(drive=catalog.pk), **XHR).json()
+    assert root["folders"][0]["reviewed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "message"),
+    [
+        ({}, 400, "'drive' is required"),
+        ({"drive": "x"}, 400, "whole number"),
+        ({"drive": 999999}, 404, "No such folder"),
+        ({"drive": "{d}", "path": "nope/never"}, 404, "No such folder"),
+        ({"drive": "{d}", "filter": "bogus"}, 400, "Unknown filter"),
+        ({"drive": "{d}", "offset": -1}, 400, "at least 0"),
+        ({"drive": "{d}", "limit": 0}, 400, "at least 1"),
+    ],
+)
+def test_bad_tree_input_is_a_4xx_json(curator_client, catalog, params, status, message):
+    params = {k: str(v).replace("{d}", str(catalog.pk)) for k, v in params.items()}
+    response = curator_client.get(tree_url(**params), **XHR)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+
+
+def test_tree_queries_do_not_grow_with_depth_or_size(curator_client, catalog):
+    root = count_queries(curator_client, tree_url(drive=catalog.pk))
+    deep = count_queries(curator_client, tree_url(drive=catalog.pk, path=DEEP))
+    many = count_queries(curator_client, tree_url(drive=catalog.pk, path="many"))
+    filtered = count_queries(curator_client, tree_url(drive=catalog.pk, filter="unreviewed"))
+    assert root == deep == many == filtered
+    # session, user, two permission reads, Wagtail's user profile (the admin's language);
+    # then the folder, its children, one page of files.
+    assert root == 8
+
+
+# --- one file ------------------------------------------------------------------------
+
+
+def test_file_pane(curator_client, catalog):
+    file = get_file("root.jpg")
+    data = curator_client.get(file_url(file), **XHR).json()["file"]
+    assert data["relative_path"] == "root.jpg"
+    assert data["facts"]["oshash"] == "00000000000000a1"
+    assert data["values"]["status"] == "unreviewed" and data["version"] == 0
+    assert data["can"] == {
+        "edit": True,
+        "submit": False,
+        "approve": False,
+        "reject": False,
+        "cancel": False,
+    }
+    [copy] = data["copies"]
+    assert copy["drive"]["name"] == "Backup" and copy["relative_path"] == "old/root.jpg"
+    assert copy["url"].endswith(f"?drive={copy['drive']['id']}&file={copy['id']}")
+
+
+def test_unknown_file_is_404_json(curator_client, catalog):
+    response = curator_client.get(file_url(999999), **XHR)
+    assert (
+        response.status_code == 404 and response.json()["error"] == "No such file in the catalog."
+    )
+    response = post(curator_client, file_url(999999), {"version": 0, "changes": {}}, **XHR)
+    assert response.status_code == 404
+
+
+def test_file_queries_do_not_grow_with_copies(curator_client, write_manifest, catalog):
+    few = count_queries(curator_client, file_url(get_file("take00.jpg")))
+    many = [entry(f"copy{i}.jpg", f"c/{i}", oshash=f"{0xB00:016x}") for i in range(20)]
+    import_manifest(write_manifest(many, "Third.json"), drive_name="Third")
+    update_duplicates()
+    more = count_queries(curator_client, file_url(get_file("take00.jpg")))
+    assert few == more
+
+
+# --- saving --------------------------------------------------------------------------
+
+
+def test_save_goes_through_the_review_service(curator_client, curator, catalog):
+    file = get_file("take00.jpg")
+    group = ProjectGroup.objects.create(name="Rehearsals")
+    body = {
+        "version": 0,
+        "changes": {
+            "status": "upload",
+            "title": "Day one",
+            "project_group": group.pk,
+            "date": "2019-03-14",
+            "notes": "नोट",
+        },
+    }
+    response = post(curator_client, file_url(file), body, **XHR)
+    assert response.status_code == 200, response.content
+    data = response.json()["file"]
+    assert data["version"] == 1 and data["can"]["submit"] is True
+    file.refresh_from_db()
+    assert (file.status, file.title, file.project_group, str(file.date), file.notes) == (
+        "upload",
+        "Day one",
+        group,
+        "2019-03-14",
+        "नोट",
+    )
+    assert file.reviewed_by == curator and file.review_state == ReviewState.DECIDED
+    assert file.latest_revision is not None  # a revision, as the snippet editor makes
+    root = curator_client.get(tree_url(drive=catalog.pk), **XHR).json()
+    assert root["folder"]["reviewed"] == 1 and root["folder"]["counts"]["upload"] == 1
+
+
+def test_save_with_no_changes_stamps_the_review(curator_client, curator, catalog):
+    file = get_file("root.jpg")
+    response = post(curator_client, file_url(file), {"version": 0, "changes": {}}, **XHR)
+    assert response.status_code == 200
+    file.refresh_from_db()
+    assert file.reviewed_by == curator and file.version == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"changes": {"title": "x"}}, 400, "'version'"),
+        ({"version": "1", "changes": {}}, 400, "'version'"),
+        ({"version": 0, "changes": {"status": "published"}}, 400, "Status"),
+        ({"version": 0, "changes": {"title": "x" * 256}}, 400, "Title"),
+        ({"version": 0, "changes": {"notes": "x" * (MAX_TEXT + 1)}}, 400, "Notes"),
+        ({"version": 0, "changes": {"description": "x" * (MAX_TEXT + 1)}}, 400, "Description"),
+        ({"version": 0, "changes": {"date": "14/03/2019"}}, 400, "Date"),
+        ({"version": 0, "changes": {"project_group": 999999}}, 400, "Project group"),
+        ({"version": 0, "changes": {"oshash": "0"}}, 400, "Not a field"),
+        ({"version": 0, "changes": {"title": ["a"]}}, 400, "must be text"),
+        ({"version": 0, "changes": "status=upload"}, 400, "'changes' must be"),
+    ],
+)
+def test_bad_save_input_is_a_4xx_json(curator_client, catalog, body, status, message):
+    response = post(curator_client, file_url(get_file("root.jpg")), body, **XHR)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert get_file("root.jpg").version == 0
+
+
+def test_unparseable_and_oversized_bodies(curator_client, catalog):
+    url = file_url(get_file("root.jpg"))
+    response = curator_client.post(url, "{not json", content_type="application/json", **XHR)
+    assert response.status_code == 400 and "JSON" in response.json()["error"]
+    response = curator_client.post(url, "[1, 2]", content_type="application/json", **XHR)
+    assert response.status_code == 400
+    huge = json.dumps({"version": 0, "changes": {"notes": "x" * 300_000}})
+    response = curator_client.post(url, huge, content_type="application/json", **XHR)
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+
+
+def test_a_stale_save_is_refused_with_what_changed(curator_client, reviewer_client, catalog):
+    file = get_file("root.jpg")
+    opened = curator_client.get(file_url(file), **XHR).json()["file"]
+    theirs = post(
+        reviewer_client,
+        file_url(file),
+        {"version": 0, "changes": {"title": "Theirs", "status": "discard"}},
+        **XHR,
+    )
+    assert theirs.status_code == 200
+    mine = post(
+        curator_client,
+        file_url(file),
+        {"version": opened["version"], "changes": {"title": "Mine"}, "base": opened["values"]},
+        **XHR,
+    )
+    assert mine.status_code == 409
+    data = mine.json()
+    assert "saved this file since you opened it" in data["error"]
+    assert data["conflict"]["changed_by"] == "reviewer" and data["conflict"]["version"] == 1
+    assert {c["field"]: c["now"] for c in data["conflict"]["changed"]} == {
+        "title": "Theirs",
+        "status": "discard",
+    }
+    assert data["file"]["version"] == 1  # so the client can save again, knowingly
+    file.refresh_from_db()
+    assert file.title == "Theirs"
+    again = post(
+        curator_client, file_url(file), {"version": 1, "changes": {"title": "Mine"}}, **XHR
+    )
+    assert again.status_code == 200 and again.json()["file"]["values"]["title"] == "Mine"
+
+
+def test_a_lock_held_by_someone_else_makes_the_file_read_only(curator_client, reviewer, catalog):
+    file = get_file("root.jpg")
+    FileEntry.objects.filter(pk=file.pk).update(
+        locked=True, locked_by=reviewer, locked_at=timezone.now()
+    )
+    data = curator_client.get(file_url(file), **XHR).json()["file"]
+    assert data["lock"] == {"locked": True, "by": "reviewer", "mine": False}
+    assert data["can"]["edit"] is False and data["can"]["submit"] is False
+    response = post(
+        curator_client, file_url(file), {"version": 0, "changes": {"title": "x"}}, **XHR
+    )
+    assert response.status_code == 423
+    assert "locked by reviewer" in response.json()["error"]
+    assert get_file("root.jpg").title == ""
+
+
+def test_save_queries_do_not_grow(curator_client, catalog):
+    def save(name, version):
+        body = {"version": version, "changes": {"status": "discard", "title": name}}
+        return count_queries(curator_client, file_url(get_file(name)), "post", body)
+
+    save("notes.txt", 0)  # warms the content-type and workflow caches
+    shallow = save("clip05.mp4", 0)
+    deep = save("take02.jpg", 0)
+    assert shallow == deep
+    # With copies: the duplicate group's conflict flag is refreshed too, still constant.
+    assert save("root.jpg", 0) == save("take00.jpg", 0)
+
+
+# --- review actions ------------------------------------------------------------------
+
+
+def decide(client, file, status="upload"):
+    response = post(
+        client, file_url(file), {"version": file.version, "changes": {"status": status}}
+    )
+    assert response.status_code == 200, response.content
+    file.refresh_from_db()
+    return file
+
+
+def test_submit_approve_with_four_eyes(curator_client, reviewer_client, catalog):
+    file = decide(curator_client, get_file("take01.jpg"))
+    response = post(curator_client, file_url(file, "submit"), {"version": file.version}, **XHR)
+    assert response.status_code == 200
+    data = response.json()["file"]
+    assert data["review"]["state"] == "in_review" and data["review"]["own_submission"] is True
+    assert data["can"]["approve"] is False and data["can"]["cancel"] is True
+    # A curator is no reviewer.
+    response = post(curator_client, file_url(file, "approve"), {}, **XHR)
+    assert response.status_code == 403
+    # The reviewer sees the buttons and approves.
+    pane = reviewer_client.get(file_url(file), **XHR).json()["file"]
+    assert pane["can"]["approve"] and pane["can"]["reject"]
+    tree = reviewer_client.get(tree_url(drive=catalog.pk, path=DEEP), **XHR).json()
+    assert [f["in_review"] for f in tree["files"]] == [False, True, False]
+    response = post(reviewer_client, file_url(file, "approve"), {}, **XHR)
+    assert response.status_code == 200
+    file.refresh_from_db()
+    assert file.review_state == ReviewState.APPROVED and file.live
+
+
+def test_reviewers_cannot_approve_their_own_submission(reviewer_client, catalog):
+    file = decide(reviewer_client, get_file("take01.jpg"))
+    assert post(reviewer_client, file_url(file, "submit"), {}, **XHR).status_code == 200
+    pane = reviewer_client.get(file_url(file), **XHR).json()["file"]
+    assert pane["can"]["approve"] is False and pane["can"]["reject"] is False
+    response = post(reviewer_client, file_url(file, "approve"), {}, **XHR)
+    assert response.status_code == 403 and "own submission" in response.json()["error"]
+    file.refresh_from_db()
+    assert file.review_state == ReviewState.IN_REVIEW
+
+
+def test_reject_needs_a_comment_and_shows_it(curator_client, reviewer_client, catalog):
+    file = decide(curator_client, get_file("take01.jpg"))
+    post(curator_client, file_url(file, "submit"), {}, **XHR)
+    response = post(reviewer_client, file_url(file, "reject"), {"comment": "  "}, **XHR)
+    assert response.status_code == 400 and "comment is required" in response.json()["error"]
+    response = post(reviewer_client, file_url(file, "reject"), {"comment": "Wrong date"}, **XHR)
+    assert response.status_code == 200
+    pane = curator_client.get(file_url(file), **XHR).json()["file"]
+    assert pane["review"] == {
+        "state": "rejected",
+        "label": "Rejected",
+        "comment": "Wrong date",
+        "own_submission": False,
+    }
+    assert pane["values"]["status"] == Status.NEEDS_ATTENTION
+
+
+def test_actions_in_the_wrong_state_are_409(curator_client, catalog):
+    file = get_file("root.jpg")  # unreviewed: nothing to submit
+    response = post(curator_client, file_url(file, "submit"), {}, **XHR)
+    assert response.status_code == 409 and "only files decided" in response.json()["error"]
+    response = post(curator_client, file_url(file, "cancel"), {}, **XHR)
+    assert response.status_code == 409 and "not in review" in response.json()["error"]
+    response = post(curator_client, file_url(file, "submit"), {"version": 7}, **XHR)
+    assert response.status_code == 409 and "changed since you opened it" in response.json()["error"]
+    response = post(curator_client, file_url(999999, "submit"), {}, **XHR)
+    assert response.status_code == 404
+    response = post(curator_client, file_url(file, "reject"), {"comment": 5}, **XHR)
+    assert response.status_code in (403, 400)
+
+
+# --- next unreviewed -----------------------------------------------------------------
+
+
+def test_next_unreviewed_walks_the_drive_in_order_and_wraps(curator_client, curator, catalog):
+    from workflow.services.review import save_decision
+
+    notes = get_file("notes.txt")
+    save_decision(file=get_file("take01.jpg"), user=curator, changes={"status": "discard"})
+    first = curator_client.get(next_url(catalog), **XHR).json()["file"]
+    assert (first["path"], first["filename"]) == ("", "notes.txt")  # the root's own first
+    second = curator_client.get(next_url(catalog, "", "notes.txt"), **XHR).json()["file"]
+    assert second["filename"] == "root.jpg"
+    third = curator_client.get(next_url(catalog, "", "root.jpg"), **XHR).json()["file"]
+    assert (third["path"], third["filename"]) == (DEEP, "take00.jpg")
+    after = curator_client.get(next_url(catalog, DEEP, "take00.jpg"), **XHR).json()["file"]
+    assert after["filename"] == "take02.jpg"  # take01 is decided
+    then = curator_client.get(next_url(catalog, DEEP, "take02.jpg"), **XHR).json()["file"]
+    assert (then["path"], then["filename"]) == ("many", "clip00.mp4")
+    last = curator_client.get(next_url(catalog, "many", "clip29.mp4"), **XHR).json()["file"]
+    assert last["id"] == notes.pk  # wrapped round to the start
+
+
+def test_next_unreviewed_when_none_is_left(curator_client, catalog):
+    FileEntry.objects.filter(drive=catalog).update(status=Status.DISCARD)
+    data = curator_client.get(next_url(catalog, "many", "clip03.mp4"), **XHR).json()
+    assert data["file"] is None and "No unreviewed file" in data["message"]
+    response = curator_client.get(f"{reverse('phs_curate_api_next_unreviewed')}?drive=x", **XHR)
+    assert response.status_code == 400
+
+
+def test_next_unreviewed_queries_are_constant(curator_client, catalog):
+    start = count_queries(curator_client, next_url(catalog))
+    middle = count_queries(curator_client, next_url(catalog, "many", "clip10.mp4"))
+    assert start <= middle <= start + 1  # one more only when it wraps round
+
+
+# --- the dashboard -------------------------------------------------------------------
+
+
+def test_dashboard_panels_are_pictures_with_constant_queries(
+    curator_client, curator, write_manifest, catalog
+):
+    from workflow.services.review import save_decision
+
+    save_decision(file=get_file("root.jpg"), user=curator, changes={"status": "upload"})
+    with CaptureQueriesContext(connection) as before:
+        html = curator_client.get(reverse("wagtailadmin_home")).content.decode()
+    for heading in [
+        "Review progress by drive",
+        "Your recent work",
+        "Export to pad.ma",
+        "Space reclaimable through duplicates",
+    ]:
+        assert heading in html
+    assert html.count('class="phs-dash__bar"') >= 3  # SVG bars, not tables
+    assert "Expansion:/root.jpg" in html
+    assert "Your files in review" in html  # workflow's panels are kept
+    more = [entry(f"x{i}.jpg", f"d{i % 7}") for i in range(60)]
+    import_manifest(write_manifest(more, "Another.json"), drive_name="Another")
+    for file in FileEntry.objects.filter(drive__name="Another")[:5]:
+        save_decision(file=file, user=curator, changes={"status": "discard"})
+    with CaptureQueriesContext(connection) as after:
+        curator_client.get(reverse("wagtailadmin_home"))
+    assert len(after) == len(before)
