@@ -30,6 +30,7 @@ from catalog.manifest import (
 )
 from catalog.models import Drive, FileEntry
 from catalog.selectors import forget_camera_choices
+from search.indexing import index_drive
 
 from .folders import ensure_folders, recount_folders
 
@@ -213,6 +214,7 @@ def _import(
     drive.last_imported_at = timezone.now()
     drive.last_manifest = getattr(reader.stream, "name", "")[-255:].rsplit("/", 1)[-1]
     drive.save(update_fields=["last_imported_at", "last_manifest"])
+    index_drive(drive.id)  # search: index the rows this import created or changed, set-based
     return result
 
 

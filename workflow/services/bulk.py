@@ -31,6 +31,7 @@ from catalog.models import (
 )
 from catalog.services.duplicates import refresh_conflicts
 from catalog.services.folders import ancestors
+from search.indexing import index_files
 from workflow.export.requests import request_exports
 from workflow.models import PadmaReviewTask
 from workflow.states import NEEDS_APPROVAL, Event, review_state_after, status_after
@@ -100,6 +101,7 @@ def set_project_group(
             review_state=ReviewState.DECIDED
         )
         _save_revisions(ids, user=user, action="wagtail.edit")
+        index_files(ids)  # search: the project group's name is indexed with each file
         result.changed += len(ids)
     return result
 

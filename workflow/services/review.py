@@ -14,6 +14,7 @@ from catalog.models import FileEntry, ReviewState
 from catalog.services.duplicates import refresh_conflicts
 from catalog.services.files import update_file
 from catalog.services.folders import ancestors, shift_status_counts
+from search.indexing import index_files
 from workflow.export.requests import request_exports
 from workflow.states import Event, can_submit, review_state_after, status_after
 
@@ -60,6 +61,7 @@ def save_decision(
     file.version = current.version + 1
     file.save(update_fields=["review_state", "review_comment", "version"])
     file.save_revision(user=user, log_action=True, clean=False)
+    index_files([file.pk])  # search: the new title/description/notes/group are findable now
     if file.duplicate_group_id and "status" in changes:
         refresh_conflicts([file.duplicate_group_id])
         # A settled conflict releases an approved primary that was held back.
