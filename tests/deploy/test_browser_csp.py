@@ -12,11 +12,7 @@ from deploy_browser import CHROMIUM, admin_pages_under_csp
 
 from tests.conftest import entry
 
-pytestmark = [
-    pytest.mark.browser,
-    # Restore the migrations' rows (groups, workflow) for the tests that follow.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

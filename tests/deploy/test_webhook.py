@@ -68,9 +68,10 @@ def sign(body: bytes, secret: str = SECRET) -> str:
 
 
 def wait_for(path: Path, seconds: float = 5) -> bool:
+    """Until the stand-in script has written its line (the file exists before it does)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if path.exists():
+        if path.exists() and path.read_text().endswith("\n"):
             return True
         time.sleep(0.05)
     return False

@@ -39,7 +39,7 @@ def test_inline_wagtail_task_and_export_task_both_run(padma, import_files, appro
     assert ExportRequest.objects.get().state == "done"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_database_backend_queues_both_for_db_worker(padma, import_files, approve):
     file = import_files([clip("a.mp4")])[0]
     request_exports(approve([file]))  # autocommit: the task is enqueued inline, and runs
