@@ -241,7 +241,6 @@ class _Staging:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
     def row(self, entry: ManifestEntry, keyhash: int) -> tuple:
-        ops = connection.ops
         return (
             entry.index,
             keyhash,
@@ -252,12 +251,20 @@ class _Staging:
             entry.mime_type,
             entry.category,
             entry.exif_date_raw,
-            ops.adapt_datetimefield_value(entry.exif_date),
+            self.adapt_datetime(entry.exif_date),
             entry.duration,
             entry.resolution,
             entry.camera,
-            ops.adapt_datefield_value(entry.date),
+            self.adapt_date(entry.date),
         )
+
+    @staticmethod
+    def adapt_datetime(value):
+        return connection.ops.adapt_datetimefield_value(value)
+
+    @staticmethod
+    def adapt_date(value):
+        return connection.ops.adapt_datefield_value(value)
 
     def write(self, rows: list[tuple]) -> None:
         if not rows:
@@ -386,23 +393,14 @@ def _new_row_defaults() -> dict[str, object]:
 
 
 class _PostgresStaging(_Staging):
-    def row(self, entry: ManifestEntry, keyhash: int) -> tuple:
-        return (
-            entry.index,
-            keyhash,
-            entry.path,
-            entry.filename,
-            entry.oshash,
-            entry.size,
-            entry.mime_type,
-            entry.category,
-            entry.exif_date_raw,
-            entry.exif_date,
-            entry.duration,
-            entry.resolution,
-            entry.camera,
-            entry.date,
-        )
+    # psycopg adapts dates and datetimes itself (COPY's text format).
+    @staticmethod
+    def adapt_datetime(value):
+        return value
+
+    @staticmethod
+    def adapt_date(value):
+        return value
 
     def write(self, rows: list[tuple]) -> None:
         if not rows:
