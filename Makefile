@@ -24,10 +24,11 @@ demo: setup ## Demo drives (real generated media), duplicates, and the demo logi
 	$(PY) manage.py setup_demo
 
 test: $(STAMP) ## The whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
-	@# Browser tests run in a process of their own: their live server shares the test
-	@# database across threads, which must not leak into the other tests.
+	@# Each browser test module runs in a process of its own: their live servers share
+	@# SQLite's in-memory test database across threads, and that state must not leak.
 	$(VENV)/bin/pytest -m "not browser"
-	$(VENV)/bin/pytest -m browser
+	$(VENV)/bin/pytest tests/deploy/test_browser_csp.py
+	$(VENV)/bin/pytest tests/browser
 
 test-postgres: $(STAMP) ## The suite against the local PostgreSQL
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
