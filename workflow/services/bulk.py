@@ -318,7 +318,7 @@ def _save_revisions(ids: list[int], *, user, action: str | None) -> dict[int, Re
             object_id=str(pk),
             created_at=now,
             user=user,
-            content=revision_content(pk=pk, **dict(zip(REVISION_KEYS, values, strict=True))),
+            content=revision_content(pk=pk, **dict(zip(REVISION_COLUMNS, values, strict=True))),
             object_str=f"{drive}:/{path}/{filename}" if path else f"{drive}:/{filename}",
         )
         for pk, drive, path, filename, *values in rows
@@ -335,8 +335,8 @@ def _save_revisions(ids: list[int], *, user, action: str | None) -> dict[int, Re
     return by_file
 
 
+#: The columns ``revision_content`` takes, by the same names.
 REVISION_COLUMNS = ["status", "title", "description", "project_group_id", "date", "notes"]
-REVISION_KEYS = ["status", "title", "description", "project_group_id", "date", "notes"]
 
 
 def _log(
