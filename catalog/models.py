@@ -264,6 +264,11 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
         for_concrete_model=False,
     )
 
+    # Wagtail's reference index would hold a row per file and foreign key (millions), cost
+    # a query per save, and be bypassed by set-based imports and bulk actions anyway; the
+    # catalog's own indexed filters answer "which files are in this drive / group".
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("file")
         verbose_name_plural = _("files")

@@ -13,20 +13,35 @@ CURATOR_FIELDS = ("status", "title", "description", "project_group", "date", "no
 
 
 @transaction.atomic
-def update_file(*, file: FileEntry, user, changes: dict) -> FileEntry:
-    """Apply ``changes`` (curator fields only) to ``file`` as ``user``."""
+def update_file(
+    *,
+    file: FileEntry,
+    user,
+    changes: dict,
+    old_status: str | None = None,
+    also_save: tuple[str, ...] = (),
+) -> FileEntry:
+    """Apply ``changes`` (curator fields only) to ``file`` as ``user``.
+
+    ``old_status`` is the stored status when the caller has already locked and read the
+    row (``save_decision`` does); ``also_save`` names fields the caller set on ``file``
+    that go into the same UPDATE, so one save is one write of the row.
+    """
     unknown = set(changes) - set(CURATOR_FIELDS)
     if unknown:
         raise ValueError(f"not curator fields: {', '.join(sorted(unknown))}")
-    # Lock the row and read the stored status: the instance may already carry the new one.
-    old_status = (
-        FileEntry.objects.select_for_update().values_list("status", flat=True).get(pk=file.pk)
-    )
+    if old_status is None:
+        # Lock the row and read the stored status: the instance may carry the new one.
+        old_status = (
+            FileEntry.objects.select_for_update(of=("self",))
+            .values_list("status", flat=True)
+            .get(pk=file.pk)
+        )
     for name, value in changes.items():
         setattr(file, name, value)
     file.reviewed_at = timezone.now()
     file.reviewed_by = user
-    file.save(update_fields=[*changes, "reviewed_at", "reviewed_by"])
+    file.save(update_fields=[*changes, "reviewed_at", "reviewed_by", *also_save])
     if file.status != old_status:
         shift_status_counts(
             drive_id=file.drive_id,

@@ -53,13 +53,19 @@ def save_decision(
         raise VersionConflict(current, expected_version)
     if current.locked and current.locked_by_id not in (None, getattr(user, "pk", None)):
         raise ReviewError(f"{current.location} is locked by {current.locked_by}.")
-    update_file(file=file, user=user, changes=changes)
     in_review = current.review_state == ReviewState.IN_REVIEW
-    file.review_state = review_state_after(Event.SAVED, status=file.status, in_review=in_review)
+    new_status = changes.get("status", current.status)
+    file.review_state = review_state_after(Event.SAVED, status=new_status, in_review=in_review)
     if file.review_state != ReviewState.REJECTED:
         file.review_comment = ""
     file.version = current.version + 1
-    file.save(update_fields=["review_state", "review_comment", "version"])
+    update_file(
+        file=file,
+        user=user,
+        changes=changes,
+        old_status=current.status,
+        also_save=("review_state", "review_comment", "version"),
+    )
     file.save_revision(user=user, log_action=True, clean=False)
     index_files([file.pk])  # search: the new title/description/notes/group are findable now
     if file.duplicate_group_id and "status" in changes:
