@@ -13,6 +13,7 @@ from array import array
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import IO
 
@@ -241,30 +242,35 @@ class _Staging:
             cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
     def row(self, entry: ManifestEntry, keyhash: int) -> tuple:
+        """The staging row of one entry, in ``_STAGED`` order (a million calls: kept lean)."""
+        index, path, filename, oshash, size, mime, category, raw_date, exif_date, day, *rest = entry
+        duration, resolution, camera = rest
         return (
-            entry.index,
+            index,
             keyhash,
-            entry.path,
-            entry.filename,
-            entry.oshash,
-            entry.size,
-            entry.mime_type,
-            entry.category,
-            entry.exif_date_raw,
-            self.adapt_datetime(entry.exif_date),
-            entry.duration,
-            entry.resolution,
-            entry.camera,
-            self.adapt_date(entry.date),
+            path,
+            filename,
+            oshash,
+            size,
+            mime,
+            category,
+            raw_date,
+            None if exif_date is None else self.adapt_datetime(exif_date),
+            duration,
+            resolution,
+            camera,
+            None if day is None else self.adapt_date(day),
         )
 
     @staticmethod
     def adapt_datetime(value):
-        return connection.ops.adapt_datetimefield_value(value)
+        # What SQLite's adapt_datetimefield_value writes for an aware datetime (naive UTC
+        # text), without its per-call settings and time zone lookups.
+        return str(value.astimezone(UTC).replace(tzinfo=None))
 
     @staticmethod
     def adapt_date(value):
-        return connection.ops.adapt_datefield_value(value)
+        return str(value)
 
     def write(self, rows: list[tuple]) -> None:
         if not rows:

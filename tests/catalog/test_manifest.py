@@ -104,6 +104,95 @@ def test_valid_entry_is_normalised():
     assert e.exif_date_raw == "2021:12:23 17:57:22+05:30"
 
 
+PLAIN = {
+    "path": "PHS-Videos/2019",
+    "filename": "HD.1080.mp4",
+    "file_type": "video/mp4",
+    "oshash": "050858a68cab09aa",
+    "size_exif": 36256397,
+    "date_exif": "2021:12:23 17:57:22",
+    "duration": 13.96,
+    "resolution": "1920 x 1080",
+    "camera": "DC-S1 (Panasonic)",
+}
+#: Variations on PLAIN: each must come out of the fast path exactly as the thorough
+#: validator makes it, or be handed to the thorough validator (problems and all).
+VARIATIONS = [
+    {},
+    {"path": ""},
+    {"path": None},
+    {"path": "/PHS-Videos//2019/./"},
+    {"path": ".thumbnails/a"},
+    {"path": "a/.hidden/b"},
+    {"path": "a/b/"},
+    {"path": "a/../b"},
+    {"path": ".."},
+    {"path": 0},
+    {"path": "x" * 4097},
+    {"filename": ".DS_Store"},
+    {"filename": "..."},
+    {"filename": ".."},
+    {"filename": ""},
+    {"filename": "tab\there"},
+    {"filename": "é́ नाटक.jpg"},
+    {"filename": "c1\x85control"},
+    {"oshash": "050858A68CAB09AA"},
+    {"oshash": "IOError"},
+    {"oshash": ""},
+    {"oshash": None},
+    {"oshash": "050858a68cab09a"},
+    {"oshash": "050858a68cab09ag"},
+    {"oshash": 12},
+    {"size_exif": 0},
+    {"size_exif": "12"},
+    {"size_exif": 12.0},
+    {"size_exif": True},
+    {"size_exif": -1},
+    {"size_exif": 2**63},
+    {"size_exif": ""},
+    {"size_exif": None},
+    {"duration": 0},
+    {"duration": 7},
+    {"duration": "7.5"},
+    {"duration": -0.5},
+    {"duration": False},
+    {"duration": ""},
+    {"file_type": None},
+    {"file_type": 0},
+    {"file_type": ""},
+    {"file_type": "x" * 256},
+    {"date_exif": "0000:00:00 00:00:00"},
+    {"date_exif": "2021:12:23 17:57:22+05:30"},
+    {"date_exif": "2021-12-23T17:57:22Z"},
+    {"date_exif": False},
+    {"camera": ["x"]},
+    {"resolution": "r" * 65},
+]
+
+
+@pytest.mark.parametrize("change", VARIATIONS, ids=lambda change: repr(change)[:40])
+def test_fast_path_agrees_with_the_thorough_validator(change):
+    from catalog.manifest import ProblemLog, _EntryValidator
+
+    raw = {**PLAIN, **change}
+    fast, thorough = _EntryValidator(ProblemLog()), _EntryValidator(ProblemLog())
+    assert fast(3, raw) == thorough.thorough(3, raw)
+    assert fast.problems.items == thorough.problems.items
+    assert fast.invalid_entries == thorough.invalid_entries
+
+
+def test_nan_and_infinity_are_refused_as_json():
+    for bad in (
+        b'[{"filename": "a", "duration": NaN}]',
+        b'[{"filename": "a", "size_exif": 1e999}]',
+    ):
+        try:
+            valid, problems = read(bad)
+        except ManifestFormatError:
+            continue
+        assert valid == [] and problems
+
+
 def test_unreadable_oshash_is_kept_as_missing():
     valid, problems = read(
         [{"filename": "a", "oshash": None}, {"filename": "b", "oshash": "IOError"}]
