@@ -16,7 +16,12 @@ from wagtail.snippets.views.snippets import (
 from .filters import FileEntryFilterSet
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
 from .search import search_files
-from .selectors import drives_with_totals, files_for_listing, root_folder_count
+from .selectors import (
+    IdFirstPaginator,
+    drives_with_totals,
+    files_for_listing,
+    root_folder_count,
+)
 from .services.files import CURATOR_FIELDS
 
 
@@ -33,6 +38,19 @@ class SizeColumn(Column):
 class FileIndexView(IndexView):
     # Ordered by the unique (drive, path, filename) index: no sort step at any size.
     default_ordering = ("drive_id", "path", "filename")
+    paginator_class = IdFirstPaginator
+
+    def order_queryset(self, queryset):
+        # Sorting by size, status or date leaves ties: the primary key breaks them, so
+        # each file is on exactly one page however the pages are read.
+        queryset = super().order_queryset(queryset)
+        ordering = tuple(queryset.query.order_by)
+        unique = ordering[-1:] in {("pk",), ("-pk",), ("id",), ("-id",)} or (
+            tuple(field.lstrip("-") for field in ordering[-3:]) == self.default_ordering
+        )
+        if ordering and not unique:
+            queryset = queryset.order_by(*ordering, "pk")
+        return queryset
 
     def search_queryset(self, queryset):
         if not self.is_searching:

@@ -220,3 +220,23 @@ def test_listing_count_comes_from_folder_counters(client, catalog, admin_user, q
         q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "catalog_fileentry"')
         for q in queries.captured_queries
     )
+
+
+@pytest.mark.parametrize("ordering", ["", "&ordering=-size", "&ordering=status"])
+def test_later_pages_read_ids_first_and_keep_the_order(client, catalog, admin_user, ordering):
+    login(client, admin_user)
+    first = client.get(FILES + "results/?p=1" + ordering).context["paginator"]
+    expected = [file.pk for file in first.object_list]  # the whole ordered listing
+    shown = []
+    for number in range(1, first.num_pages + 1):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(FILES + f"results/?p={number}" + ordering)
+        shown += [file.pk for file in response.context["page_obj"].object_list]
+        if number > 1:  # ids by OFFSET, then the page's rows by primary key
+            assert any(
+                q["sql"].startswith('SELECT "catalog_fileentry"."id" AS "pk" FROM')
+                and "OFFSET" in q["sql"]
+                for q in queries.captured_queries
+            )
+    assert first.num_pages == 2
+    assert shown == expected
