@@ -106,7 +106,12 @@ class Folder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["drive", "path"], name="folder_unique_drive_path"),
         ]
-        indexes = [models.Index(fields=["parent", "name"], name="folder_parent_name")]
+        indexes = [
+            models.Index(fields=["parent", "name"], name="folder_parent_name"),
+            # Drive roots: listing totals and the dashboard sum them (one row per drive,
+            # found without reading the other 50,000 folders).
+            models.Index(fields=["drive"], condition=models.Q(depth=0), name="folder_roots"),
+        ]
 
     def __str__(self):
         return f"{self.drive}:/{self.path}"

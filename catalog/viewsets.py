@@ -2,6 +2,9 @@
 as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import Column, DateColumn
@@ -25,20 +28,56 @@ from .selectors import (
 from .services.files import CURATOR_FIELDS
 
 
-class StatusColumn(Column):
-    cell_template_name = "catalog/columns/status.html"
+class PlainColumn(Column):
+    """A cell rendered by ``format_html`` instead of a template.
+
+    A page of the file listing has 25 rows × 6 of these; each template render costs
+    about 1 ms, which was most of the listing's time at a million files.
+    """
+
+    def render_cell_html(self, instance, parent_context):
+        value = self.get_value(instance)
+        return format_html("<td>{}</td>", "" if value is None else value)
 
 
-class SizeColumn(Column):
+class StatusColumn(PlainColumn):
+    """The status as a dot in the seed's colour and its label."""
+
+    def render_cell_html(self, instance, parent_context):
+        return format_html(
+            '<td><span class="phs-status phs-status--{}"><span class="phs-status__dot" '
+            'style="background: {}" aria-hidden="true"></span>{}</span></td>',
+            instance.status,
+            instance.status_colour,
+            instance.get_status_display(),
+        )
+
+
+class SizeColumn(PlainColumn):
     def get_value(self, instance):
         size = super().get_value(instance)
         return filesizeformat(size) if size is not None else "—"
+
+
+class PlainDateColumn(PlainColumn):
+    def render_cell_html(self, instance, parent_context):
+        value = self.get_value(instance)
+        if value is None:
+            return mark_safe("<td></td>")
+        return format_html(
+            '<td><time datetime="{}">{}</time></td>', value.isoformat(), date_format(value)
+        )
 
 
 class FileIndexView(IndexView):
     # Ordered by the unique (drive, path, filename) index: no sort step at any size.
     default_ordering = ("drive_id", "path", "filename")
     paginator_class = IdFirstPaginator
+
+    def get_list_more_buttons(self, instance):
+        # The title links to the file's page, which has Inspect and Delete in its own
+        # menu. A dropdown per row was 40% of the listing's rendering time.
+        return []
 
     def order_queryset(self, queryset):
         # Sorting by size, status or date leaves ties: the primary key breaks them, so
@@ -117,12 +156,12 @@ class FileEntryViewSet(SnippetViewSet):
     copy_view_enabled = False
     list_display = [
         "filename",
-        Column("location", label=_("Location"), accessor="location"),
+        PlainColumn("location", label=_("Location"), accessor="location"),
         StatusColumn("status", label=_("Status"), sort_key="status"),
-        Column("category", label=_("Type"), accessor="get_category_display"),
+        PlainColumn("category", label=_("Type"), accessor="get_category_display"),
         SizeColumn("size", label=_("Size"), sort_key="size"),
-        DateColumn("date", label=_("Date"), sort_key="date"),
-        Column("is_primary", label=_("Copies"), accessor="copies_label"),
+        PlainDateColumn("date", label=_("Date"), sort_key="date"),
+        PlainColumn("is_primary", label=_("Copies"), accessor="copies_label"),
     ]
     list_export = [
         "drive",

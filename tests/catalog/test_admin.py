@@ -240,3 +240,15 @@ def test_later_pages_read_ids_first_and_keep_the_order(client, catalog, admin_us
             )
     assert first.num_pages == 2
     assert shown == expected
+
+
+def test_listing_shows_status_colours_and_plain_cells(client, catalog, curator):
+    from catalog.models import STATUS_COLOURS
+
+    FileEntry.objects.filter(filename="press.pdf").update(status=Status.UPLOAD, date=None)
+    login(client, curator)
+    html = client.get(FILES + "?ordering=-status").content.decode()
+    upload = STATUS_COLOURS[Status.UPLOAD]
+    assert f'style="background: {upload}" aria-hidden="true"></span>Upload</span>' in html
+    assert 'class="phs-status phs-status--unreviewed"' in html
+    assert "Expansion:/Documents/press/press.pdf" in html
