@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 #: The largest hash a file under 8 bytes can have (its size); such files never group.
 TINY_HASH_MAX = "0000000000000007"
 HASHES = "phs_duplicate_hashes"
+#: Hashes with files not yet linked to their group.
+SHORT = "phs_duplicate_unlinked"
 FILES = FileEntry._meta.db_table
 GROUPS = DuplicateGroup._meta.db_table
 
@@ -127,11 +129,21 @@ def update_duplicates(
             f"WHERE duplicate_group_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {GROUPS} g "
             f"WHERE g.id = {FILES}.duplicate_group_id AND g.oshash = {FILES}.oshash)"
         )
-        # Members join their group.
+        # Members join their group: only where a hash has more files than its group
+        # has linked members, so a run with nothing new reads no file row.
+        cursor.execute(f"DROP TABLE IF EXISTS {SHORT}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {SHORT} (oshash varchar(16) PRIMARY KEY)")
+        cursor.execute(
+            f"INSERT INTO {SHORT} (oshash) SELECT h.oshash FROM {HASHES} h "
+            f"JOIN {GROUPS} g ON g.oshash = h.oshash "
+            f"LEFT JOIN (SELECT duplicate_group_id AS gid, COUNT(*) AS n FROM {FILES} "
+            "WHERE duplicate_group_id IS NOT NULL GROUP BY duplicate_group_id) linked "
+            "ON linked.gid = g.id WHERE COALESCE(linked.n, 0) < h.members"
+        )
         cursor.execute(
             f"UPDATE {FILES} SET duplicate_group_id = (SELECT g.id FROM {GROUPS} g "
             f"WHERE g.oshash = {FILES}.oshash) "
-            f"WHERE oshash IN (SELECT oshash FROM {HASHES}) AND duplicate_group_id IS NULL"
+            f"WHERE oshash IN (SELECT oshash FROM {SHORT}) AND duplicate_group_id IS NULL"
         )
         if rechoose_automatic:
             cursor.execute(
@@ -157,6 +169,7 @@ def update_duplicates(
         _refresh_reclaimable(cursor, f"oshash IN (SELECT oshash FROM {HASHES})")
         refresh_conflicts()
         cursor.execute(f"DROP TABLE IF EXISTS {HASHES}")
+        cursor.execute(f"DROP TABLE IF EXISTS {SHORT}")
         if only_hashes is not None:
             cursor.execute("DROP TABLE IF EXISTS phs_duplicate_scope")
 
@@ -219,12 +232,15 @@ def refresh_conflicts(group_ids: Iterable[int] | None = None) -> None:
         ids = [int(g) for g in group_ids]
         if not ids:
             return
-        where = f"WHERE id IN ({', '.join(map(str, ids))})"
+        where = f"WHERE g.id IN ({', '.join(map(str, ids))})"
     with connection.cursor() as cursor:
+        # One grouped pass over the members index; only flags that change are written.
         cursor.execute(
-            f"UPDATE {GROUPS} SET has_conflict = ((SELECT COUNT(DISTINCT f.status) "
-            f"FROM {FILES} f WHERE f.duplicate_group_id = {GROUPS}.id "
-            f"AND f.status <> 'unreviewed') > 1) {where}"
+            f"UPDATE {GROUPS} SET has_conflict = s.conflict FROM (SELECT g.id AS gid, "
+            "COUNT(DISTINCT CASE WHEN f.status <> 'unreviewed' THEN f.status END) > 1 "
+            f"AS conflict FROM {GROUPS} g LEFT JOIN {FILES} f ON f.duplicate_group_id = g.id "
+            f"{where} GROUP BY g.id) s "
+            f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.has_conflict <> s.conflict"
         )
 
 
@@ -248,13 +264,13 @@ def _refresh_reclaimable(cursor, where: str) -> None:
 
     Writes only groups whose figure changed.
     """
-    reclaimable = (
-        f"COALESCE((SELECT SUM(f.size) FROM {FILES} f WHERE f.duplicate_group_id = {GROUPS}.id), 0)"
-        f" - COALESCE((SELECT p.size FROM {FILES} p WHERE p.id = {GROUPS}.primary_id), 0)"
-    )
     cursor.execute(
-        f"UPDATE {GROUPS} SET bytes_reclaimable = {reclaimable} "
-        f"WHERE {where} AND bytes_reclaimable <> {reclaimable}"
+        f"UPDATE {GROUPS} SET bytes_reclaimable = s.reclaimable FROM (SELECT g.id AS gid, "
+        f"COALESCE(SUM(f.size), 0) - COALESCE((SELECT p.size FROM {FILES} p "
+        "WHERE p.id = g.primary_id), 0) AS reclaimable "
+        f"FROM {GROUPS} g LEFT JOIN {FILES} f ON f.duplicate_group_id = g.id "
+        f"WHERE g.id IN (SELECT id FROM {GROUPS} WHERE {where}) GROUP BY g.id, g.primary_id) s "
+        f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.bytes_reclaimable <> s.reclaimable"
     )
 
 
