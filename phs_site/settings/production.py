@@ -49,6 +49,26 @@ PADMA_URL = os.environ.get("PADMA_URL", "https://pad.ma/api/")
 PADMA_USERNAME = os.environ.get("PADMA_USERNAME", "")
 PADMA_PASSWORD = os.environ.get("PADMA_PASSWORD", "")
 
+# E-mail: review notifications, reviewers' digests, password resets. SMTP when EMAIL_HOST
+# is set (TLS by default on 587, SSL on 465); without it nothing is sent, on purpose:
+# a missing relay must not make every approval fail.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_SSL = _env_flag("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+    EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+    EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f"PHS Archive <noreply@{ALLOWED_HOSTS[0].lstrip('.')}>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = DEFAULT_FROM_EMAIL
+
 # HTTPS: nginx terminates TLS and sets X-Forwarded-Proto (overwriting any the client sent).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = _env_flag("SECURE_SSL_REDIRECT", default=True)

@@ -2,8 +2,10 @@
 
 import os
 import secrets
+import socketserver
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,61 @@ def test_production_settings_values(tmp_path):
         "phs-bot",
         "json",
     ]
+
+
+class _SmtpSink(socketserver.StreamRequestHandler):
+    """Just enough SMTP to take one message: what a relay on loopback would see."""
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self):
+        self.reply("220 sink ready")
+        while line := self.rfile.readline():
+            command = line.decode().strip()
+            verb = command.split(" ", 1)[0].upper()
+            if verb in {"EHLO", "HELO"}:
+                self.reply("250 sink")
+            elif verb == "DATA":
+                self.reply("354 go on")
+                body = b""
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    body += chunk
+                self.server.messages.append(body.decode())
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:  # MAIL FROM, RCPT TO, RSET, NOOP
+                self.reply("250 ok")
+
+
+def test_mail_goes_to_the_configured_relay(tmp_path):
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpSink)
+    server.messages = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = production_env(
+            tmp_path,
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(server.server_address[1]),
+            EMAIL_USE_TLS="false",
+            DEFAULT_FROM_EMAIL="Archive <archive@example.org>",
+        )
+        result = manage(env, "sendtestemail", "curator@example.org")
+        assert result.returncode == 0, result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    (message,) = server.messages
+    assert "From: Archive <archive@example.org>" in message
+    assert "To: curator@example.org" in message
+
+
+def test_without_a_relay_nothing_is_sent_and_nothing_fails(tmp_path):
+    result = manage(production_env(tmp_path, EMAIL_HOST=None), "sendtestemail", "a@example.org")
+    assert result.returncode == 0, result.stderr
+    probe = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
+    shown = manage(production_env(tmp_path, EMAIL_HOST=None), "shell", "-c", probe)
+    assert shown.stdout.strip().endswith("dummy.EmailBackend")
