@@ -212,7 +212,12 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
     title = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
     project_group = models.ForeignKey(
-        ProjectGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="files"
+        ProjectGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="files",
+        db_index=False,  # fileentry_project_group: grouped files only
     )
     date = models.DateField(
         null=True, blank=True, help_text=_("Curated date; starts as the EXIF date.")
@@ -270,6 +275,44 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
         for_concrete_model=False,
     )
 
+    # Wagtail's mixin fields, redefined only to index the rows that have a value: an
+    # imported file has none of them, so a fresh import writes no entry in these indexes
+    # (see Meta.indexes); lookups by value (``= x``, ``IS NOT NULL``) still use them.
+    latest_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        related_name="+",
+        verbose_name=_("latest revision"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+    )
+    live_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        related_name="+",
+        verbose_name=_("live revision"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+    )
+    first_published_at = models.DateTimeField(
+        verbose_name=_("first published at"), blank=True, null=True
+    )
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("locked by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="locked_%(class)ss",
+        db_index=False,
+    )
+    locked_by.wagtail_reference_index_ignore = True
+
     # Wagtail's reference index would hold a row per file and foreign key (millions), cost
     # a query per save, and be bypassed by set-based imports and bulk actions anyway; the
     # catalog's own indexed filters answer "which files are in this drive / group".
@@ -302,7 +345,25 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
             models.Index(fields=["status"], name="fileentry_status"),
             models.Index(fields=["category"], name="fileentry_category"),
             models.Index(fields=["camera"], name="fileentry_camera"),
-            models.Index(fields=["reviewed_by", "-reviewed_at"], name="fileentry_reviewer"),
+            models.Index(
+                fields=["reviewed_by", "-reviewed_at"],
+                condition=models.Q(reviewed_by__isnull=False),
+                name="fileentry_reviewed",
+            ),
+            *[
+                models.Index(
+                    fields=[name],
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                    name=f"fileentry_{name}",
+                )
+                for name in (
+                    "project_group",
+                    "latest_revision",
+                    "live_revision",
+                    "first_published_at",
+                    "locked_by",
+                )
+            ],
             models.Index(fields=["review_state", "status"], name="fileentry_review"),
         ]
 
