@@ -20,12 +20,14 @@ def update_file(
     changes: dict,
     old_status: str | None = None,
     also_save: tuple[str, ...] = (),
+    defer_counts: bool = False,
 ) -> FileEntry:
     """Apply ``changes`` (curator fields only) to ``file`` as ``user``.
 
     ``old_status`` is the stored status when the caller has already locked and read the
     row (``save_decision`` does); ``also_save`` names fields the caller set on ``file``
-    that go into the same UPDATE, so one save is one write of the row.
+    that go into the same UPDATE, so one save is one write of the row. With
+    ``defer_counts`` the caller calls ``count_status_change`` itself, last.
     """
     unknown = set(changes) - set(CURATOR_FIELDS)
     if unknown:
@@ -42,6 +44,17 @@ def update_file(
     file.reviewed_at = timezone.now()
     file.reviewed_by = user
     file.save(update_fields=[*changes, "reviewed_at", "reviewed_by", *also_save])
+    if not defer_counts:
+        count_status_change(file, old_status)
+    return file
+
+
+def count_status_change(file: FileEntry, old_status: str) -> None:
+    """Move ``file`` from ``old_status``'s count to its status's in its folder and above.
+
+    Every save on a drive writes the drive's root folder row, so concurrent saves queue
+    on its lock until they commit: callers do this as the last write of a transaction.
+    """
     if file.status != old_status:
         shift_status_counts(
             drive_id=file.drive_id,
@@ -49,4 +62,3 @@ def update_file(
             old_status=old_status,
             new_status=file.status,
         )
-    return file

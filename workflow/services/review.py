@@ -12,7 +12,7 @@ from django.db import transaction
 
 from catalog.models import FileEntry, ReviewState
 from catalog.services.duplicates import refresh_conflicts
-from catalog.services.files import update_file
+from catalog.services.files import count_status_change, update_file
 from catalog.services.folders import ancestors, shift_status_counts
 from search.indexing import index_files
 from workflow.export.requests import request_exports
@@ -65,6 +65,7 @@ def save_decision(
         changes=changes,
         old_status=current.status,
         also_save=("review_state", "review_comment", "version"),
+        defer_counts=True,
     )
     file.save_revision(user=user, log_action=True, clean=False)
     index_files([file.pk])  # search: the new title/description/notes/group are findable now
@@ -79,6 +80,7 @@ def save_decision(
         workflow_state = file.current_workflow_state
         if workflow_state is not None:
             workflow_state.cancel(user=user)
+    count_status_change(file, current.status)  # last: it locks the drive's root folder
     return file
 
 
