@@ -68,3 +68,21 @@ def test_without_credentials_the_task_leaves_requests_waiting(import_files, appr
     result = export_pending.enqueue()
     assert result.return_value["not_run"] == "PADMA_USERNAME and PADMA_PASSWORD are not set"
     assert result.return_value["pending"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_waiting_export_task_serves_many_approvals(padma, import_files, approve):
+    files = import_files([clip("a.mp4"), clip("b.mp4"), clip("c.mp4")])
+    with override_settings(TASKS=DATABASE):
+        for file in files:  # three approvals, three commits, while no worker runs
+            request_exports(approve([file]))
+        waiting = DBTaskResult.objects.filter(task_path="workflow.tasks.export_pending")
+        assert waiting.filter(status="READY").count() == 1
+        assert ExportRequest.objects.filter(state="pending").count() == 3
+
+        call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+        assert ExportRequest.objects.filter(state="done").count() == 3
+        # Once it has run, the next approval queues a new one.
+        FileEntry.objects.filter(pk=files[0].pk).update(padma_id="")
+        request_exports(approve([import_files([clip("d.mp4")])[0]]))
+        assert waiting.filter(status="READY").count() == 1

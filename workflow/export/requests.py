@@ -148,4 +148,20 @@ def _enqueue_after_commit() -> None:
 def _enqueue_export() -> None:
     from workflow.tasks import export_pending
 
+    if _export_task_waiting(export_pending):
+        return  # it has not started: it will find these requests too
     export_pending.enqueue()
+
+
+def _export_task_waiting(task) -> bool:
+    """Whether an export task sits in the database queue, not yet picked up.
+
+    Twenty approvals a minute need one export run, not twenty (each signs in to
+    pad.ma). Only a task that has not started counts: a running one may have read the
+    pending requests before this commit.
+    """
+    if type(task.get_backend()).__name__ != "DatabaseBackend":
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(status="READY", task_path=task.module_path).exists()
