@@ -221,17 +221,17 @@ def make_primary(files: Iterable[FileEntry]) -> int:
     return len(by_group)
 
 
-def refresh_conflicts(group_ids: Iterable[int] | None = None) -> None:
+def refresh_conflicts(group_ids: Iterable[int] | None = None) -> int:
     """Flag groups whose copies carry different decisions (say, one upload, one discard).
 
     Unreviewed copies do not count. A flagged group is not exported until a
-    reviewer settles it; see docs/workflow.md.
+    reviewer settles it; see docs/workflow.md. Returns how many flags changed.
     """
     where = ""
     if group_ids is not None:
         ids = [int(g) for g in group_ids]
         if not ids:
-            return
+            return 0
         where = f"WHERE g.id IN ({', '.join(map(str, ids))})"
     with connection.cursor() as cursor:
         # One grouped pass over the members index; only flags that change are written.
@@ -242,6 +242,7 @@ def refresh_conflicts(group_ids: Iterable[int] | None = None) -> None:
             f"{where} GROUP BY g.id) s "
             f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.has_conflict <> s.conflict"
         )
+        return cursor.rowcount
 
 
 def _sync_primary_flags(cursor, group_ids: list[int] | None = None) -> None:

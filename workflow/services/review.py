@@ -13,7 +13,6 @@ from django.db import transaction
 from catalog.models import FileEntry, ReviewState
 from catalog.services.duplicates import refresh_conflicts
 from catalog.services.files import count_status_change, update_file
-from catalog.services.folders import ancestors, shift_status_counts
 from search.indexing import index_files
 from workflow.export.requests import request_exports
 from workflow.states import Event, can_submit, review_state_after, status_after
@@ -69,12 +68,14 @@ def save_decision(
     )
     file.save_revision(user=user, log_action=True, clean=False)
     index_files([file.pk])  # search: the new title/description/notes/group are findable now
-    if file.duplicate_group_id and "status" in changes:
-        refresh_conflicts([file.duplicate_group_id])
-        # A settled conflict releases an approved primary that was held back.
-        primary = file.duplicate_group.primary_id
-        if primary:
-            request_exports([primary], user=user)
+    # A settled conflict releases an approved primary that was held back.
+    settled_or_new = (
+        file.duplicate_group_id
+        and "status" in changes
+        and refresh_conflicts([file.duplicate_group_id])
+    )
+    if settled_or_new and (primary := file.duplicate_group.primary_id):
+        request_exports([primary], user=user)
     if in_review and file.review_state != ReviewState.IN_REVIEW:
         # The new decision needs no approval: withdraw the pending review.
         workflow_state = file.current_workflow_state
@@ -160,16 +161,11 @@ def on_rejected(file: FileEntry, *, user=None, comment: str = "") -> None:
     file.review_comment = comment
     file.version += 1
     file.save(update_fields=["status", "review_state", "review_comment", "version"])
-    shift_status_counts(
-        drive_id=file.drive_id,
-        paths=[*ancestors(file.path), file.path],
-        old_status=old_status,
-        new_status=file.status,
-    )
     # The editor shows the latest revision: record the new status there too.
     file.save_revision(user=user, clean=False)
     if file.duplicate_group_id:
         refresh_conflicts([file.duplicate_group_id])
+    count_status_change(file, old_status)  # last: it locks the drive's root folder
 
 
 def on_cancelled(file: FileEntry) -> None:
