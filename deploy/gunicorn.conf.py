@@ -33,3 +33,13 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # X-Forwarded-* are trusted from nginx on this machine only.
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "phs-web"
+
+
+def post_worker_init(worker):
+    """Once Django and Wagtail are loaded, move their objects out of the garbage
+    collector's sight: a full collection then walks only what requests create (one took
+    200 ms of a save's time with every module's objects in the young generations)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
