@@ -12,7 +12,9 @@ from .folders import ancestors, shift_status_counts
 CURATOR_FIELDS = ("status", "title", "description", "project_group", "date", "notes")
 
 
-@transaction.atomic
+# No savepoint: save_decision calls this inside its own transaction, and on PostgreSQL
+# each SAVEPOINT and RELEASE is a round trip; an error still rolls everything back.
+@transaction.atomic(savepoint=False)
 def update_file(
     *,
     file: FileEntry,
