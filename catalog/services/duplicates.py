@@ -88,15 +88,6 @@ def update_duplicates(
         )
         group_scope = scope.replace("f.oshash", "g.oshash")
 
-        if reset:
-            # Forget every choice, manual ones included, but keep groups and links:
-            # re-choosing then rewrites only the rows whose primary actually changes.
-            cursor.execute(
-                f"UPDATE {GROUPS} SET primary_id = NULL, selection_method = %s "
-                f"WHERE TRUE {group_scope.replace('g.', '')}",
-                [method],
-            )
-
         # Groups whose hash is no longer shared: detach their files, then drop them.
         stale = (
             f"SELECT g.id FROM {GROUPS} g WHERE g.oshash NOT IN (SELECT oshash FROM {HASHES}) "
@@ -157,12 +148,19 @@ def update_duplicates(
             f"AND NOT EXISTS (SELECT 1 FROM {FILES} f WHERE f.id = {GROUPS}.primary_id "
             f"AND f.duplicate_group_id = {GROUPS}.id)"
         )
-        cursor.execute(
-            f"UPDATE {GROUPS} SET selection_method = %s, primary_id = ("
+        # Choose primaries where there is none (with ``reset``: everywhere, manual choices
+        # included) and write only the groups whose primary or method actually changes.
+        pick = (
             f"SELECT f.id FROM {FILES} f JOIN catalog_drive d ON d.id = f.drive_id "
-            f"WHERE f.duplicate_group_id = {GROUPS}.id ORDER BY {_PRIMARY_ORDER[method]} "
-            "LIMIT 1) WHERE primary_id IS NULL",
-            [method],
+            f"WHERE f.duplicate_group_id = g.id ORDER BY {_PRIMARY_ORDER[method]} LIMIT 1"
+        )
+        which = "TRUE" if reset else "g.primary_id IS NULL"
+        cursor.execute(
+            f"UPDATE {GROUPS} SET selection_method = %s, primary_id = s.pick FROM "
+            f"(SELECT g.id AS gid, ({pick}) AS pick FROM {GROUPS} g WHERE {which} "
+            f"{group_scope}) s WHERE {GROUPS}.id = s.gid AND ({GROUPS}.primary_id IS "
+            f"DISTINCT FROM s.pick OR {GROUPS}.selection_method <> %s)",
+            [method, method],
         )
         result.primaries_chosen = cursor.rowcount
         _sync_primary_flags(cursor)

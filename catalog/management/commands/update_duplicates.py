@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = (
         "Find every oshash held by more than one file and create or refresh its duplicate "
         "group, choosing a primary copy where a group has none. Incremental by default: "
-        "primaries chosen by hand are kept. --reset drops all groups and recomputes them. "
+        "primaries chosen by hand are kept. --reset chooses every primary again, by hand or not. "
         "Empty files and files under 8 bytes (whose oshash is just their size) are left out."
     )
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 f"{result.groups:,} duplicate groups ({result.created:,} new, "
                 f"{result.removed:,} removed) holding {result.files:,} files; "
                 f"{filesizeformat(result.bytes_reclaimable)} reclaimable; "
-                f"{result.primaries_chosen:,} primaries chosen; {elapsed:.1f}s"
+                f"{result.primaries_chosen:,} primaries chosen or changed; {elapsed:.1f}s"
             )
         )
         if result.tiny_files_left_out:
