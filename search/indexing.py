@@ -1,10 +1,11 @@
 """Keeping the search index current: the functions the write paths call.
 
-All set-based: one ``INSERT … SELECT … ON CONFLICT`` per chunk, folding done in the
-database (PostgreSQL) or by a registered SQL function (SQLite). The index holds only
-text that curators and the scanner own (names, title, description, notes, project
-group, camera, oshash); status, review state, duplicates and export are read live
-from ``FileEntry`` by the facets, so status changes need no re-indexing.
+All set-based: one ``INSERT … SELECT`` per chunk (and, on SQLite, one per FTS table),
+folding done in the database (PostgreSQL) or by a registered SQL function (SQLite); the
+files' folders are indexed with them. The index holds only what curators and the
+scanner own (names, folder paths, title, description, notes, project group, camera;
+drive and type, which only imports set); status, review state, duplicates and export
+are read live from ``FileEntry`` by the facets, so status changes need no re-indexing.
 """
 
 import logging
@@ -25,8 +26,8 @@ def index_files(file_ids: Iterable[int]) -> int:
     return get_backend().index_files(ids) if ids else 0
 
 
-#: An import changing more files than this is indexed after it commits, in a task:
-#: per-row GIN / FTS5 maintenance would otherwise double a big import's time (see
+#: An import changing more files than this is indexed after it commits, in a task (its
+#: rows are then written in bulk: GIN pending lists, FTS5 tables filled set-based; see
 #: docs/search.md). Smaller imports are searchable the moment they commit.
 SYNC_LIMIT = 20_000
 

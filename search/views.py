@@ -21,7 +21,7 @@ from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry
 from workflow.bulk_actions import BULK_ACTIONS
 
-from .finder import FACETS, PER_PAGE, SORTS, Search, find, matching_files, ordered
+from .finder import EXACT_LIMIT, FACETS, PER_PAGE, SORTS, Search, find, matching_files, ordered
 from .models import SavedSearch
 
 VIEW_PERMISSION = "catalog.view_fileentry"
@@ -141,6 +141,7 @@ class FindFilesView(SpreadsheetExportMixin, TemplateView):
             ],
             "curate_url": CURATE_URL,
             "facets": FACETS,
+            "exact_limit": EXACT_LIMIT,
             "sorts": [
                 (key, label, search.url_query(sort=key, p=None)) for key, label in SORTS.items()
             ],

@@ -1,23 +1,31 @@
-"""What a search backend does: match a parsed query, and keep its index.
+"""What a search backend does: match a parsed query, rank matches, and keep its index.
 
 A backend never decides what a query means (``search.text`` does) nor how results
-are ranked, faceted or shown (``search.finder`` does, on the catalog's own columns).
-It answers one question — which files match — as a filter on a FileEntry queryset,
+are faceted or shown (``search.finder`` does, on the catalog's own columns). It
+answers which files match — as SQL selecting their ids from the index alone
+(``match_sql``), or as a filter on a FileEntry queryset — and how well (``score_sql``),
 and it (re)indexes sets of files. An OpenSearch backend would implement the same
 methods (see docs/search.md).
+
+How a term's fragment is matched: a file's ``path/filename`` contains the fragment
+when its filename does, when its folder's path does (``FolderIndex``: one row per
+folder), or — for a fragment with a ``/`` — when the part before the last ``/`` ends
+the folder's path and the part after it starts the filename (``rehearsal/IMG_0``).
+Filenames never contain ``/``, so nothing else can match.
 """
 
 # Set-based SQL: only module constants are interpolated; every value is a parameter.
-# ruff: noqa: S608
+# ruff: noqa: S608, S611
 
 from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
-from search.text import Query
+from search.text import Query, Term
 
-from .sql import TABLE
+from .sql import FOLDERS, TABLE
 
 Progress = Callable[[int, int], None]
 
@@ -25,6 +33,19 @@ Progress = Callable[[int, int], None]
 CHUNK = 1000
 #: Rows per statement when rebuilding everything (ranges of ids, no IN lists).
 REBUILD_CHUNK = 100_000
+
+#: Relevance weights per term (see ``ranked_sql`` and docs/search.md).
+WEIGHTS = {
+    "name_exact": 16,
+    "oshash": 12,
+    "name": 8,
+    "title": 4,
+    "tags": 2,
+    "body": 1,
+    "folder": 1,
+}
+#: The columns whose words rank, with their weights.
+WORD_COLUMNS = ("title", "tags", "body")
 
 
 class SearchBackend:
@@ -36,8 +57,47 @@ class SearchBackend:
 
     # ------------------------------------------------------------------- matching
 
+    def match_sql(self, query: Query) -> tuple[str, list]:
+        """SQL selecting ``file_id`` — once each — of the files matching every term."""
+        raise NotImplementedError
+
+    def match_condition(self, query: Query) -> tuple[str, list]:
+        """The same as a condition on the index row ``ix`` (to rank or join it)."""
+        sql, params = self.match_sql(query)
+        return f"ix.file_id IN ({sql})", params
+
+    def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
+        """SQL selecting the ids of folders whose folded path contains ``text``
+        (``pattern_kind="contains"``) or ends with it (``"ends"``, never the root)."""
+        raise NotImplementedError
+
     def filter(self, queryset: QuerySet, query: Query) -> QuerySet:
         """``queryset`` narrowed to the files matching every term of ``query``."""
+        if not query.terms:
+            return queryset.none()
+        sql, params = self.match_sql(query)
+        return queryset.filter(pk__in=RawSQL(sql, params))
+
+    @staticmethod
+    def oshash_sql(term: Term) -> tuple[str, list]:
+        """Files whose oshash starts with the term (the catalog's ``(oshash, size)`` index;
+        oshashes are stored in lower case)."""
+        prefix = term.hex_prefix or ""
+        return (
+            "SELECT id FROM catalog_fileentry WHERE oshash >= %s AND oshash < %s",
+            [prefix, prefix + "g"],
+        )
+
+    def ranked_sql(
+        self, query: Query, *, score: bool = True, within: tuple[str, list] | None = None
+    ) -> tuple[str, list]:
+        """SQL selecting ``file_id`` and ``score`` (relevance, or 0 without ``score``) of
+        the matching files (that also satisfy ``within``, a condition on the index row
+        ``ix``: its ``drive_id`` and ``category``). Per term: exact filename 16, filename
+        contains the term 8, oshash prefix 12, a hit in the title 4, in the project
+        group/camera 2, in the description/notes 1, folder path contains the term 1 (a
+        hit: the term's words start words there on SQLite — from the FTS index — and
+        the term is in the text on PostgreSQL)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------- indexing
@@ -45,29 +105,36 @@ class SearchBackend:
     def prepare(self) -> None:
         """Per-connection set-up before writing the index (e.g. SQL functions)."""
 
-    def index_where(self, condition: str, params: list) -> int:
-        """(Re)index the files ``f`` satisfying ``condition``; return rows written."""
+    def _select_rows(self) -> str:
+        """The index rows of the files ``f`` (a FROM/JOIN follows)."""
         fold = self.fold_sql.format
-        location = "CASE WHEN f.path = '' THEN f.filename ELSE f.path || '/' || f.filename END"
         body = "f.description || ' ' || f.notes"
         tags = "COALESCE(g.name, '') || ' ' || f.camera"
-        sql = (
-            f"INSERT INTO {TABLE} "
-            "(file_id, name, location, title, body, tags, oshash, imported_at) "
-            f"SELECT f.id, {fold('f.filename')}, {fold(location)}, {fold('f.title')}, "
-            f"{fold(body)}, {fold(tags)}, "
-            "lower(COALESCE(f.oshash, '')), f.imported_at "
+        return (
+            f"SELECT f.id, f.folder_id, f.drive_id, f.category, {fold('f.filename')}, "
+            f"{fold('f.title')}, "
+            f"{fold(body)}, {fold(tags)}, f.imported_at "
             "FROM catalog_fileentry f "
             "LEFT JOIN catalog_projectgroup g ON g.id = f.project_group_id "
-            f"WHERE {condition} "
-            "ON CONFLICT (file_id) DO UPDATE SET name = excluded.name, "
-            "location = excluded.location, title = excluded.title, body = excluded.body, "
-            "tags = excluded.tags, oshash = excluded.oshash, imported_at = excluded.imported_at"
         )
-        self.prepare()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.rowcount
+
+    COLUMNS = "(file_id, folder_id, drive_id, category, name, title, body, tags, imported_at)"
+
+    def _index_folders_sql(self, folder_condition: str) -> str:
+        """Index the folders satisfying ``folder_condition`` (on ``d``) not indexed yet."""
+        return (
+            f"INSERT INTO {FOLDERS} (folder_id, location) "
+            f"SELECT d.id, {self.fold_sql.format('d.path')} FROM catalog_folder d "
+            f"WHERE {folder_condition} "
+            f"AND NOT EXISTS (SELECT 1 FROM {FOLDERS} x WHERE x.folder_id = d.id)"
+        )
+
+    def index_where(
+        self, condition: str, params: list, *, folders: tuple[str, list] | None = None
+    ) -> int:
+        """(Re)index the files ``f`` satisfying ``condition`` and their folders (or the
+        folders ``d`` satisfying ``folders``, when given); return file rows written."""
+        raise NotImplementedError
 
     def index_files(self, ids: list[int]) -> int:
         written = 0
@@ -98,28 +165,40 @@ class SearchBackend:
             return cursor.fetchone()[0]
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty the index and index every file, in id ranges."""
+        """Empty the index and index every file (and folder), in id ranges."""
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM catalog_fileentry"
             )
             low, high, total = cursor.fetchone()
+        self.prepare()
         self.before_rebuild()
         written = 0
-        for start in range(low, high + 1, REBUILD_CHUNK):
-            written += self.index_where("f.id >= %s AND f.id < %s", [start, start + REBUILD_CHUNK])
-            if progress:
-                progress(written, total)
+        with connection.cursor() as cursor:
+            cursor.execute(self._index_folders_sql("TRUE"))
+            for start in range(low, high + 1, REBUILD_CHUNK):
+                cursor.execute(
+                    f"INSERT INTO {TABLE} {self.COLUMNS} {self._select_rows()}"
+                    "WHERE f.id >= %s AND f.id < %s",
+                    [start, start + REBUILD_CHUNK],
+                )
+                written += cursor.rowcount
+                if progress:
+                    progress(written, total)
         self.after_rebuild()
         return written
 
     def before_rebuild(self) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {TABLE}")
+        raise NotImplementedError
 
     def after_rebuild(self) -> None:
-        pass
+        raise NotImplementedError
 
 
 def like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def glob_escape(text: str) -> str:
+    """``text`` as a literal inside a SQLite GLOB pattern."""
+    return "".join(f"[{ch}]" if ch in "*?[" else ch for ch in text)

@@ -1,24 +1,34 @@
-"""SQLite: two external-content FTS5 tables over the index table — ``unicode61`` for
-words (prefix queries), ``trigram`` for fragments of ``path/filename`` — and the index
-table's btree for oshash prefixes. Triggers keep the FTS tables in step (0002)."""
+"""SQLite: three external-content FTS5 tables — ``unicode61`` words over the file index
+(word prefixes, by column), ``trigram`` over its folded filenames and ``trigram`` over
+the folder index's folded paths (fragments, as FTS5 strings) — the file index's
+``folder_id`` and ``(drive_id, category)`` btrees, and the catalog's ``(oshash, size)``
+btree for oshash prefixes. See ``SQLiteBackend._plan`` for how a query runs."""
 
 # Set-based SQL: only module constants are interpolated; every value is a parameter.
-# ruff: noqa: S608, S611
+# ruff: noqa: S608
 
-from django.db import connection
-from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
+import json
+from dataclasses import dataclass, field
 
-from search.text import Query, fold
+from django.db import connection, transaction
 
-from .base import SearchBackend
+from search.text import Query, Term, fold
+
+from .base import WEIGHTS, WORD_COLUMNS, SearchBackend, glob_escape
 from .sql import (
+    FOLDERS,
+    SQLITE_DROP_INDEXES,
     SQLITE_DROP_TRIGGERS,
+    SQLITE_FOLDERS,
+    SQLITE_FTS,
+    SQLITE_INDEXES,
     SQLITE_NAMES,
     SQLITE_TRIGGERS,
     SQLITE_WORDS,
     TABLE,
 )
+
+IDS = "temp.phs_search_ids"
 
 
 def _quoted(text: str) -> str:
@@ -32,48 +42,352 @@ def register_functions(sender, connection, **kwargs) -> None:
         connection.connection.create_function("phs_fold", 1, fold, deterministic=True)
 
 
+#: The exact-filename bonus needs each name-containing file's name read back; for a
+#: term in more names than this ("img": 120,000) it is left out (see docs/search.md).
+EXACT_NAME_LIMIT = 20_000
+
+
+@dataclass
+class _Plan:
+    """One term of a query, with what ``SQLiteBackend._plan`` found out about it."""
+
+    term: Term
+    #: Folders whose path contains the fragment.
+    folders: list[int] = field(default_factory=list)
+    #: Folders whose path ends with the fragment's part before its last "/".
+    boundary: list[int] = field(default_factory=list)
+    #: Files whose name contains the fragment.
+    names: int = 0
+    #: At most about this many files match (the sum of the alternatives' sizes).
+    size: int = 0
+
+    @property
+    def name_fragment(self) -> str | None:
+        """The fragment, if a filename can contain it (names have no "/")."""
+        fragment = self.term.fragment
+        return fragment if fragment and "/" not in fragment else None
+
+    def tail_pattern(self) -> str:
+        """GLOB: names starting with the fragment's part after its last "/"."""
+        return f"{glob_escape((self.term.fragment or '').rsplit('/', 1)[-1])}*"
+
+    def words_match(self, column: str | None = None) -> str:
+        """An FTS5 query: every word of the term starts a word (of ``column``)."""
+        words = " ".join(f"{_quoted(word)}*" for word in self.term.words)
+        return f"{{{column}}} : ({words})" if column else words
+
+    def parts(self, backend, *, weights: bool) -> list[tuple[str, int, list]]:
+        """(SQL selecting a ``file_id``, weight, params) for each way a file can match
+        — with ``weights``, also the ranking-only sets (words by column, exact name):
+        every part is a subset of the matches, and a file's relevance for this term is
+        the sum of the weights of the parts it is in."""
+        term, found = self.term, []
+        words = f"SELECT rowid AS file_id FROM {SQLITE_WORDS} WHERE {SQLITE_WORDS} MATCH %s"
+        if term.words:
+            found.append((words, 0, [self.words_match()]))
+            if weights:
+                found += [
+                    (words, WEIGHTS[column], [self.words_match(column)]) for column in WORD_COLUMNS
+                ]
+        if fragment := self.name_fragment:
+            names = f"SELECT rowid AS file_id FROM {SQLITE_NAMES} WHERE {SQLITE_NAMES} MATCH %s"
+            found.append((names, WEIGHTS["name"] if weights else 0, [_quoted(fragment)]))
+            if weights and self.names <= EXACT_NAME_LIMIT:
+                exact = WEIGHTS["name_exact"] - WEIGHTS["name"]  # 16 = 8 + 8
+                found.append((f"{names} AND name = %s", exact, [_quoted(fragment), fragment]))
+        ids = "(SELECT value FROM json_each(%s))"
+        if self.folders:
+            found.append(
+                (
+                    f"SELECT file_id FROM {TABLE} WHERE folder_id IN {ids}",
+                    WEIGHTS["folder"] if weights else 0,
+                    [json.dumps(self.folders)],
+                )
+            )
+        if self.boundary:
+            found.append(
+                (
+                    f"SELECT file_id FROM {TABLE} WHERE folder_id IN {ids} AND name GLOB %s",
+                    0,
+                    [json.dumps(self.boundary), self.tail_pattern()],
+                )
+            )
+        if term.hex_prefix:
+            sql, sql_params = backend.oshash_sql(term)
+            sql = sql.replace("SELECT id ", "SELECT id AS file_id ", 1)
+            found.append((sql, WEIGHTS["oshash"] if weights else 0, sql_params))
+        return found
+
+    def check(self, column: str, ix: str, plus: str = "") -> tuple[str, list]:
+        """SQL: does the file ``column``, index row ``ix``, match this term? Words and
+        oshash by their (small, FTS-made) sets; name and folder on the row itself
+        (this term's own sets may be large, the rows checked are few). ``plus``: "+"
+        keeps SQLite from driving the query from these conditions."""
+        checks, params = [], []
+        if self.term.words:
+            checks.append(
+                f"{plus}{column} IN "
+                f"(SELECT rowid FROM {SQLITE_WORDS} WHERE {SQLITE_WORDS} MATCH %s)"
+            )
+            params.append(self.words_match())
+        if fragment := self.name_fragment:
+            checks.append(f"{ix}.name GLOB %s")
+            params.append(f"*{glob_escape(fragment)}*")
+        ids = "(SELECT value FROM json_each(%s))"
+        if self.folders:
+            checks.append(f"{plus}{ix}.folder_id IN {ids}")
+            params.append(json.dumps(self.folders))
+        if self.boundary:
+            checks.append(f"({plus}{ix}.folder_id IN {ids} AND {ix}.name GLOB %s)")
+            params += [json.dumps(self.boundary), self.tail_pattern()]
+        if self.term.hex_prefix:
+            sql, sql_params = SearchBackend.oshash_sql(self.term)
+            checks.append(f"{plus}{column} IN ({sql})")
+            params += sql_params
+        return f"({' OR '.join(checks) or '0'})", params
+
+    def score(self, column: str, ix: str) -> tuple[str, list]:
+        """SQL: this term's relevance for the file ``column``, index row ``ix``, computed
+        on the row like ``check`` (for all but the first term, or from the drive/type
+        index): a hit in title/tags/body is the term in the text, as on PostgreSQL —
+        listing this term's words by column could cost more than the whole query."""
+        parts, params = [], []
+        for column_name in WORD_COLUMNS:
+            parts.append(f"(instr({ix}.{column_name}, %s) > 0) * {WEIGHTS[column_name]}")
+            params.append(self.term.text)
+        if fragment := self.name_fragment:
+            parts.append(
+                f"CASE WHEN {ix}.name = %s THEN {WEIGHTS['name_exact']} "
+                f"WHEN {ix}.name GLOB %s THEN {WEIGHTS['name']} ELSE 0 END"
+            )
+            params += [fragment, f"*{glob_escape(fragment)}*"]
+        if self.folders:
+            parts.append(
+                f"({ix}.folder_id IN (SELECT value FROM json_each(%s))) * {WEIGHTS['folder']}"
+            )
+            params.append(json.dumps(self.folders))
+        if self.term.hex_prefix:
+            sql, sql_params = SearchBackend.oshash_sql(self.term)
+            parts.append(f"({column} IN ({sql})) * {WEIGHTS['oshash']}")
+            params += sql_params
+        return " + ".join(parts) or "0", params
+
+
 class SQLiteBackend(SearchBackend):
     vendor = "sqlite"
-    # ASCII text folds with SQLite's own lower(); only the rest calls into Python.
-    fold_sql = "(CASE WHEN ({0}) GLOB '*[^ -~]*' THEN phs_fold({0}) ELSE lower({0}) END)"
+    # ASCII text (as many characters as bytes) folds with SQLite's own lower(); only the
+    # rest calls into Python.
+    fold_sql = (
+        "(CASE WHEN length({0}) = length(CAST({0} AS BLOB)) THEN lower({0}) ELSE phs_fold({0}) END)"
+    )
 
-    def filter(self, queryset: QuerySet, query: Query) -> QuerySet:
-        if not query.terms:
-            return queryset.none()
-        for term in query.terms:
-            alternatives, params = [], []
-            if term.words:
-                alternatives.append(
-                    f"SELECT rowid FROM {SQLITE_WORDS} WHERE {SQLITE_WORDS} MATCH %s"
+    def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
+        if pattern_kind == "contains":
+            return (
+                f"SELECT rowid FROM {SQLITE_FOLDERS} WHERE {SQLITE_FOLDERS} MATCH %s",
+                [_quoted(text)],
+            )
+        # Ends with: GLOB, checked on the (few) folder rows the trigrams leave.
+        return (
+            f"SELECT rowid FROM {SQLITE_FOLDERS} WHERE location GLOB %s AND location <> ''",
+            [f"*{glob_escape(text)}"],
+        )
+
+    # A query is planned in two steps. First one statement resolves what is small for
+    # every term — the folders its fragment is in (and, with a "/", the folders ending
+    # with the part before it) — and how many files each term could match at most. Then
+    # the matches are those of the smallest term — each way it can match, scored, in
+    # one grouped pass — checked against the other terms on their index rows: a broad
+    # term ("rehearsal": 150,000 files) is never listed in full when a narrow one
+    # ("shabnam") comes with it. With a drive or type facet, the query starts from
+    # those index rows instead when they are fewer.
+
+    def _plan(
+        self, query: Query, within: tuple[str, list] | None = None
+    ) -> tuple[list[_Plan], int]:
+        """The terms, smallest first, and how many files ``within`` keeps (0 without)."""
+        plans = [_Plan(term) for term in query.terms]
+        parts, params, kept, per_folder = [], [], 0, 0
+        # files per folder, on average: a folder match's size, estimated
+        parts.append(
+            f"SELECT -1, '/', (SELECT COUNT(*) FROM {TABLE}) "
+            f"/ MAX(1, (SELECT COUNT(*) FROM {FOLDERS}))"
+        )
+        if within:
+            parts.append(f"SELECT -1, '=', COUNT(*) FROM {TABLE} ix WHERE {within[0]}")
+            params += within[1]
+        for i, plan in enumerate(plans):
+            fragment = plan.term.fragment
+            if fragment:
+                sql, folder_params = self.folder_sql("contains", fragment)
+                parts.append(f"SELECT {i}, 'f', rowid FROM ({sql})")
+                params += folder_params
+                if "/" in fragment:
+                    sql, folder_params = self.folder_sql("ends", fragment.rsplit("/", 1)[0])
+                    parts.append(f"SELECT {i}, 'b', rowid FROM ({sql})")
+                    params += folder_params
+            if plan.term.words:
+                parts.append(
+                    f"SELECT {i}, '#', COUNT(*) FROM {SQLITE_WORDS} WHERE {SQLITE_WORDS} MATCH %s"
                 )
-                params.append(" ".join(f"{_quoted(word)}*" for word in term.words))
-            if term.fragment:
-                alternatives.append(
-                    f"SELECT rowid FROM {SQLITE_NAMES} WHERE {SQLITE_NAMES} MATCH %s"
+                params.append(plan.words_match())
+            if plan.name_fragment:
+                parts.append(
+                    f"SELECT {i}, 'n', COUNT(*) FROM {SQLITE_NAMES} WHERE {SQLITE_NAMES} MATCH %s"
                 )
-                params.append(_quoted(term.fragment))
-            if term.hex_prefix:
-                alternatives.append(
-                    f"SELECT file_id FROM {TABLE} WHERE oshash >= %s AND oshash < %s"
-                )
-                params += [term.hex_prefix, term.hex_prefix + "g"]
-            queryset = queryset.filter(pk__in=RawSQL(" UNION ".join(alternatives), params))
-        return queryset
+                params.append(_quoted(plan.name_fragment))
+            if plan.term.hex_prefix:
+                sql, sql_params = self.oshash_sql(plan.term)
+                parts.append(f"SELECT {i}, '#', COUNT(*) FROM ({sql})")
+                params += sql_params
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            for i, kind, value in cursor.fetchall():
+                plan = plans[i]
+                if kind == "=":
+                    kept = value
+                elif kind == "/":
+                    per_folder = value
+                elif kind == "f":
+                    plan.folders.append(value)
+                elif kind == "b":
+                    plan.boundary.append(value)
+                elif kind == "n":
+                    plan.names = value
+                    plan.size += value
+                else:
+                    plan.size += value
+        for plan in plans:
+            plan.size += (len(plan.folders) + len(plan.boundary)) * per_folder
+        return sorted(plans, key=lambda plan: plan.size), kept
+
+    def match_sql(self, query: Query) -> tuple[str, list]:
+        sql, params = self.ranked_sql(query, score=False)
+        return f"SELECT file_id FROM ({sql}) m", params
+
+    def ranked_sql(
+        self, query: Query, *, score: bool = True, within: tuple[str, list] | None = None
+    ) -> tuple[str, list]:
+        (first, *rest), kept = self._plan(query, within)
+        if within and kept < first.size:
+            # From the drive/type index rows, every term checked on the row.
+            checks, params = [within[0]], list(within[1])
+            scores, score_params = [], []
+            for plan in (first, *rest):
+                check, check_params = plan.check("ix.file_id", "ix", plus="+")
+                checks.append(check)
+                params += check_params
+                if score:
+                    expression, expression_params = plan.score("ix.file_id", "ix")
+                    scores.append(expression)
+                    score_params += expression_params
+            return (
+                f"SELECT ix.file_id, {' + '.join(scores) or '0'} AS score FROM {TABLE} ix "
+                f"WHERE {' AND '.join(checks)}",
+                [*score_params, *params],
+            )
+        parts = first.parts(self, weights=score)
+        grouped = (
+            "SELECT file_id, SUM(weight) AS score FROM ("
+            + " UNION ALL ".join(
+                f"SELECT file_id, {w} AS weight FROM ({sql})" for sql, w, _ in parts
+            )
+            + ") GROUP BY file_id"
+        )
+        params = [p for _, _, part_params in parts for p in part_params]
+        if not rest and not within:
+            return grouped, params
+        checks, check_params, scores, score_params = [], [], ["g.score"], []
+        if within:
+            checks.append(within[0])
+            check_params += within[1]
+        for plan in rest:
+            check, more = plan.check("g.file_id", "ix")
+            checks.append(check)
+            check_params += more
+            if score:
+                expression, more = plan.score("g.file_id", "ix")
+                scores.append(expression)
+                score_params += more
+        return (
+            f"SELECT g.file_id, {' + '.join(scores)} AS score FROM ({grouped}) g "
+            f"JOIN {TABLE} ix ON ix.file_id = g.file_id WHERE {' AND '.join(checks)}",
+            [*score_params, *params, *check_params],
+        )
+
+    # ------------------------------------------------------------------- indexing
 
     def prepare(self) -> None:
         connection.ensure_connection()  # registers phs_fold (see register_functions)
 
+    def index_where(
+        self, condition: str, params: list, *, folders: tuple[str, list] | None = None
+    ) -> int:
+        """Old rows out (the delete trigger takes them out of the FTS tables), new rows
+        in, then the same ids into the FTS tables — set-based, no per-row trigger."""
+        self.prepare()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {IDS}")
+            cursor.execute(
+                f"CREATE TEMP TABLE phs_search_ids AS "
+                f"SELECT f.id FROM catalog_fileentry f WHERE {condition}",
+                params,
+            )
+            cursor.execute(f"DELETE FROM {TABLE} WHERE file_id IN (SELECT id FROM {IDS})")
+            cursor.execute(
+                f"INSERT INTO {TABLE} {self.COLUMNS} {self._select_rows()}"
+                f"WHERE f.id IN (SELECT id FROM {IDS})"
+            )
+            written = cursor.rowcount
+            self._fill_fts(cursor, f"file_id IN (SELECT id FROM {IDS})")
+            folder_condition, folder_params = folders or (
+                f"d.id IN (SELECT folder_id FROM {TABLE} WHERE file_id IN (SELECT id FROM {IDS}))",
+                [],
+            )
+            cursor.execute(
+                self._index_folders_sql(folder_condition) + " RETURNING folder_id", folder_params
+            )
+            new_folders = [row[0] for row in cursor.fetchall()]
+            for start in range(0, len(new_folders), 500):
+                chunk = new_folders[start : start + 500]
+                cursor.execute(
+                    f"INSERT INTO {SQLITE_FOLDERS}(rowid, location) SELECT folder_id, location "
+                    f"FROM {FOLDERS} WHERE folder_id IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+            cursor.execute(f"DROP TABLE {IDS}")
+            return written
+
+    def index_drive(self, drive_id: int) -> int:
+        return self.index_where(
+            self._unindexed(), [drive_id], folders=("d.drive_id = %s", [drive_id])
+        )
+
+    @staticmethod
+    def _fill_fts(cursor, condition: str) -> None:
+        cursor.execute(
+            f"INSERT INTO {SQLITE_WORDS}(rowid, title, body, tags) "
+            f"SELECT file_id, title, body, tags FROM {TABLE} WHERE {condition}"
+        )
+        cursor.execute(
+            f"INSERT INTO {SQLITE_NAMES}(rowid, name) "
+            f"SELECT file_id, name FROM {TABLE} WHERE {condition}"
+        )
+
     def before_rebuild(self) -> None:
         with connection.cursor() as cursor:
-            for sql in SQLITE_DROP_TRIGGERS:
+            for sql in SQLITE_DROP_TRIGGERS + SQLITE_DROP_INDEXES:
                 cursor.execute(sql)
             cursor.execute(f"DELETE FROM {TABLE}")
-            for table in (SQLITE_WORDS, SQLITE_NAMES):
+            cursor.execute(f"DELETE FROM {FOLDERS}")
+            for table in SQLITE_FTS:
                 cursor.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")
 
     def after_rebuild(self) -> None:
         with connection.cursor() as cursor:
-            for table in (SQLITE_WORDS, SQLITE_NAMES):
+            for sql in SQLITE_INDEXES:
+                cursor.execute(sql)
+            for table in SQLITE_FTS:
                 cursor.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
             for sql in SQLITE_TRIGGERS:
                 cursor.execute(sql)

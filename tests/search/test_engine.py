@@ -53,6 +53,72 @@ def test_fragments_words_and_case(archive, query, expected):
     assert names(query) == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A fragment across the last "/": the folder's path ends with the part before it,
+        # the filename starts with the part after it.
+        ("stage/img_12", {"IMG_1234.jpg"}),
+        ("day-1/IMG_0042.JPG", {"IMG_0042.JPG"}),
+        ("2019/rehearsal/day-1/IMG_0042.JPG", {"IMG_0042.JPG"}),  # the whole location
+        ("rehearsal/day-1/", {"IMG_0042.JPG"}),
+        ("/IMG_0042", {"IMG_0042.JPG"}),
+        ("videos/hd.", {"HD.1080.mp4"}),
+        ("/rehearsal-notes", set()),  # at the drive root: no "/" before the name
+        ("stage/img_0042", set()),  # the right name in the wrong folder
+        ("2020/stage", set()),
+    ],
+)
+def test_fragments_across_the_folder_and_the_name(archive, query, expected):
+    assert names(query) == expected
+
+
+def test_folder_fragments_match_every_file_in_the_folder(archive, write_manifest):
+    import_manifest(
+        write_manifest(
+            [entry(f"clip_{i}.mov", "Shoots/Jehangir Gallery/cam A") for i in range(3)]
+            + [entry("elsewhere.mov", "Shoots/other")],
+            "Shoots.json",
+        ),
+        drive_name="Shoots",
+    )
+    assert names("gallery") == {"clip_0.mov", "clip_1.mov", "clip_2.mov"}
+    assert names("gallery/cam a/clip_1") == {"clip_1.mov"}
+    assert names("shoots/") == {"clip_0.mov", "clip_1.mov", "clip_2.mov", "elsewhere.mov"}
+
+
+def test_glob_and_like_characters_in_names_are_literal(archive, write_manifest):
+    import_manifest(
+        write_manifest(
+            [entry("odd[1]*?.jpg", "we?ird*[x]"), entry("odd_1_%.jpg", "plain")], "Odd.json"
+        ),
+        drive_name="Odd",
+    )
+    assert names("odd[1]*?") == {"odd[1]*?.jpg"}
+    assert names("d[1]*?.jpg") == {"odd[1]*?.jpg"}
+    assert names("we?ird*[x]") == {"odd[1]*?.jpg"}  # in the folder's path
+    assert names("[x]/odd[") == {"odd[1]*?.jpg"}  # across the folder and the name
+    assert names("odd_1_%") == {"odd_1_%.jpg"}
+    assert names("odd?1") == set()
+    assert names("odd%1") == set()
+    assert names("odd_1_") == {"odd_1_%.jpg"}
+
+
+def test_an_exact_name_ranks_above_a_longer_one(archive, write_manifest):
+    import_manifest(
+        write_manifest(
+            [entry("rehearsal", "x"), entry("rehearsal-2.txt", "x"), entry("a.txt", "rehearsal")],
+            "Rank.json",
+        ),
+        drive_name="Rank",
+    )
+    order = ranked("rehearsal")
+    # exact name (16), then names containing it (8), then folders saying it (1)
+    assert order[0] == "rehearsal"
+    assert set(order[1:3]) == {"rehearsal-notes.txt", "rehearsal-2.txt"}
+    assert set(order[3:]) == {"a.txt", "IMG_0042.JPG", "IMG_1234.jpg"}
+
+
 def test_unicode_forms_match_each_other(archive):
     cafe = f"{NFD_CAFE} menu.pdf"
     assert names(NFC_CAFE) == {cafe}
@@ -172,6 +238,7 @@ def test_index_follows_an_import_and_a_reimport(archive, write_manifest):
         drive_name="Third",
     )
     assert names("newcomer") == {"newcomer.jpg"}
+    assert names("later") == {"newcomer.jpg"}  # its folder, new with the import
     assert names("fujifilm") == {"newcomer.jpg"}
     import_manifest(
         write_manifest([entry("newcomer.jpg", "later", camera="Leica")], "Third.json"),
