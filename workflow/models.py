@@ -53,7 +53,13 @@ def is_reviewer(user) -> bool:
     """Whether ``user`` reviews for pad.ma (a superuser, or in an active review task's group)."""
     if user.is_superuser:
         return True
-    return PadmaReviewTask.objects.filter(active=True, groups__in=user.groups.all()).exists()
+    # Asked several times per request (pane, buttons, actions): one query per user object,
+    # as Django caches permissions on the user. A new request has a new user object.
+    if not hasattr(user, "_phs_is_reviewer"):
+        user._phs_is_reviewer = PadmaReviewTask.objects.filter(
+            active=True, groups__in=user.groups.all()
+        ).exists()
+    return user._phs_is_reviewer
 
 
 class ExportState(models.TextChoices):
