@@ -301,17 +301,15 @@ def save(request, file_id: int):
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ApiError("'version' (the version you opened) is required and must be a number.")
     changes = _clean_changes(body.get("changes", {}))
-    file = FileEntry.objects.select_related("drive", "locked_by").get(pk=file_id)
-    if file.locked and file.locked_by_id not in (None, request.user.pk):
-        raise ApiError(
-            f"{file.location} is locked by {_user_name(file.locked_by)}; it is read-only.",
-            423,
-            locked_by=_user_name(file.locked_by),
-        )
     try:
         review.save_decision(
-            file=file, user=request.user, changes=changes, expected_version=version
+            file=FileEntry(pk=file_id), user=request.user, changes=changes, expected_version=version
         )
+    except review.FileLocked as locked:
+        holder = _user_name(locked.file.locked_by)
+        raise ApiError(
+            f"{locked.file.location} is locked by {holder}; it is read-only.", 423, locked_by=holder
+        ) from locked
     except review.VersionConflict as conflict:
         return _conflict(request, conflict, body.get("base"))
     return _pane_response(file_id, request.user, saved=True)

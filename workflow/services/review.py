@@ -22,6 +22,14 @@ class ReviewError(Exception):
     """An action that cannot be done to this file now; the message says why."""
 
 
+class FileLocked(ReviewError):
+    """Someone else holds the file's lock: it is read-only for everyone else."""
+
+    def __init__(self, file: FileEntry):
+        self.file = file
+        super().__init__(f"{file.location} is locked by {file.locked_by}.")
+
+
 class VersionConflict(ReviewError):
     """Someone saved the file since the editor opened it."""
 
@@ -41,28 +49,31 @@ def save_decision(
     """A curator's save: fields, reviewer stamp, folder counts, a revision, the review state.
 
     With ``expected_version``, refuses (VersionConflict) when the file has been saved
-    by anyone since that version was read — nothing is overwritten silently.
+    by anyone since that version was read — nothing is overwritten silently. Only
+    ``file.pk`` is read: the row is read here, locked; the saved file is returned.
     """
     current = (
         FileEntry.objects.select_for_update(of=("self",))
-        .select_related("reviewed_by")
+        .select_related("drive", "reviewed_by", "locked_by")
         .get(pk=file.pk)
     )
+    if current.locked and current.locked_by_id not in (None, getattr(user, "pk", None)):
+        raise FileLocked(current)
     if expected_version is not None and current.version != expected_version:
         raise VersionConflict(current, expected_version)
-    if current.locked and current.locked_by_id not in (None, getattr(user, "pk", None)):
-        raise ReviewError(f"{current.location} is locked by {current.locked_by}.")
-    in_review = current.review_state == ReviewState.IN_REVIEW
-    new_status = changes.get("status", current.status)
+    file = current  # what the form or client sent is in ``changes``; the rest is stored
+    old_status = file.status
+    in_review = file.review_state == ReviewState.IN_REVIEW
+    new_status = changes.get("status", old_status)
     file.review_state = review_state_after(Event.SAVED, status=new_status, in_review=in_review)
     if file.review_state != ReviewState.REJECTED:
         file.review_comment = ""
-    file.version = current.version + 1
+    file.version += 1
     update_file(
         file=file,
         user=user,
         changes=changes,
-        old_status=current.status,
+        old_status=old_status,
         also_save=("review_state", "review_comment", "version"),
         defer_counts=True,
     )
@@ -81,7 +92,7 @@ def save_decision(
         workflow_state = file.current_workflow_state
         if workflow_state is not None:
             workflow_state.cancel(user=user)
-    count_status_change(file, current.status)  # last: it locks the drive's root folder
+    count_status_change(file, old_status)  # last: it locks the drive's root folder
     return file
 
 
