@@ -59,6 +59,19 @@ def configure(database: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
+def server_settings() -> str:
+    """What the figures depend on besides the code: PostgreSQL's buffers, prepared statements."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return "SQLite"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW shared_buffers")
+        (buffers,) = cursor.fetchone()
+    prepared = "on" if connection.settings_dict["OPTIONS"].get("prepare_threshold") else "off"
+    return f"PostgreSQL shared_buffers={buffers}, prepared statements {prepared}"
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -107,7 +120,8 @@ class Bench:
 
     def report(self, database: str, command: str) -> None:
         print(f"\n# {command}")
-        print(f"# database: {database}; times in ms of server time per request\n")
+        print(f"# database: {database}; times in ms of server time per request")
+        print(f"# {server_settings()}; load average {os.getloadavg()[0]:.2f}\n")
         print("| endpoint | sample | n | p50 | p95 | max | queries | target p95 |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         for name, note, n, p50, p95, top, queries in self.rows:

@@ -321,6 +321,8 @@ class FileEntry(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mo
     class Meta:
         verbose_name = _("file")
         verbose_name_plural = _("files")
+        # On PostgreSQL this constraint and fileentry_drive_status also carry the id
+        # (INCLUDE, migration 0008): deep listing pages read ids from the index alone.
         constraints = [
             models.UniqueConstraint(
                 fields=["drive", "path", "filename"], name="fileentry_unique_location"

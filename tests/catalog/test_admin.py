@@ -242,6 +242,20 @@ def test_later_pages_read_ids_first_and_keep_the_order(client, catalog, admin_us
     assert shown == expected
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("index", ["fileentry_unique_location", "fileentry_drive_status"])
+def test_listing_indexes_carry_the_id_on_postgresql(index):
+    """Deep pages read ids from the ordering index alone (SQLite's end in the rowid)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("INCLUDE is PostgreSQL's; every SQLite index already holds the rowid")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [index])
+        (definition,) = cursor.fetchone()
+    assert definition.endswith("INCLUDE (id)")
+    if index == "fileentry_unique_location":
+        assert definition.startswith("CREATE UNIQUE INDEX")
+
+
 def test_listing_shows_status_colours_and_plain_cells(client, catalog, curator):
     from catalog.models import STATUS_COLOURS
 
