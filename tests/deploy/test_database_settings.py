@@ -43,3 +43,16 @@ def test_a_query_run_repeatedly_is_prepared_on_postgresql():
         )
         (prepared,) = cursor.fetchone()
     assert prepared == 1
+
+
+@pytest.mark.django_db
+def test_the_file_table_is_vacuumed_after_two_percent_changes_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("autovacuum is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'catalog_fileentry'")
+        (options,) = cursor.fetchone()
+    assert set(options) == {
+        "autovacuum_vacuum_scale_factor=0.02",
+        "autovacuum_analyze_scale_factor=0.02",
+    }
