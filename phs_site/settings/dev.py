@@ -17,3 +17,8 @@ WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Commands print their own summaries; keep service logs for warnings here.
 LOGGING["loggers"]["catalog"]["level"] = "WARNING"  # noqa: F405
+# Mail the site would send (review notifications, digests, password resets) is written
+# to files instead: there is no mail server on a laptop, and each submission would
+# otherwise log a connection error.
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "mail"  # noqa: F405
