@@ -173,6 +173,23 @@ class _Plan:
         return " + ".join(parts) or "0", params
 
 
+def _on_the_row(
+    plans, column: str, *, score: bool, plus: str = ""
+) -> tuple[list[str], list, list[str], list]:
+    """Each term checked (and, with ``score``, ranked) on the file ``column``'s index row
+    ``ix``: (checks, their params, score expressions, their params)."""
+    checks, check_params, scores, score_params = [], [], [], []
+    for plan in plans:
+        check, params = plan.check(column, "ix", plus=plus)
+        checks.append(check)
+        check_params += params
+        if score:
+            expression, params = plan.score(column, "ix")
+            scores.append(expression)
+            score_params += params
+    return checks, check_params, scores, score_params
+
+
 class SQLiteBackend(SearchBackend):
     vendor = "sqlite"
     # ASCII text (as many characters as bytes) folds with SQLite's own lower(); only the
@@ -271,20 +288,13 @@ class SQLiteBackend(SearchBackend):
         (first, *rest), kept = self._plan(query, within)
         if within and kept < first.size:
             # From the drive/type index rows, every term checked on the row.
-            checks, params = [within[0]], list(within[1])
-            scores, score_params = [], []
-            for plan in (first, *rest):
-                check, check_params = plan.check("ix.file_id", "ix", plus="+")
-                checks.append(check)
-                params += check_params
-                if score:
-                    expression, expression_params = plan.score("ix.file_id", "ix")
-                    scores.append(expression)
-                    score_params += expression_params
+            checks, params, scores, score_params = _on_the_row(
+                (first, *rest), "ix.file_id", score=score, plus="+"
+            )
             return (
                 f"SELECT ix.file_id, {' + '.join(scores) or '0'} AS score FROM {TABLE} ix "
-                f"WHERE {' AND '.join(checks)}",
-                [*score_params, *params],
+                f"WHERE {' AND '.join([within[0], *checks])}",
+                [*score_params, *within[1], *params],
             )
         parts = first.parts(self, weights=score)
         grouped = (
@@ -297,20 +307,11 @@ class SQLiteBackend(SearchBackend):
         params = [p for _, _, part_params in parts for p in part_params]
         if not rest and not within:
             return grouped, params
-        checks, check_params, scores, score_params = [], [], ["g.score"], []
+        checks, check_params, scores, score_params = _on_the_row(rest, "g.file_id", score=score)
         if within:
-            checks.append(within[0])
-            check_params += within[1]
-        for plan in rest:
-            check, more = plan.check("g.file_id", "ix")
-            checks.append(check)
-            check_params += more
-            if score:
-                expression, more = plan.score("g.file_id", "ix")
-                scores.append(expression)
-                score_params += more
+            checks, check_params = [within[0], *checks], [*within[1], *check_params]
         return (
-            f"SELECT g.file_id, {' + '.join(scores)} AS score FROM ({grouped}) g "
+            f"SELECT g.file_id, {' + '.join(['g.score', *scores])} AS score FROM ({grouped}) g "
             f"JOIN {TABLE} ix ON ix.file_id = g.file_id WHERE {' AND '.join(checks)}",
             [*score_params, *params, *check_params],
         )
