@@ -129,22 +129,26 @@ class PostgresBackend(SearchBackend):
             params,
         )
         with transaction.atomic(), connection.cursor() as cursor:
+            source = f"{self._select_rows()}WHERE {condition}"
             if bulk:
-                # The ids first: an INSERT whose own condition reads the index table (is
-                # this file indexed?) can be planned as a nested loop over it while it
-                # looked empty — then every row scans every row inserted before it.
+                # The rows first, folded, into a temporary table (no WAL), then one
+                # INSERT from it. An INSERT whose own condition reads the index table
+                # (is this file indexed?) can be planned as a nested loop over it while
+                # it looked empty — then every row scans every row inserted before it —
+                # and probing the catalog row by row while writing the index costs
+                # about a second per 100,000 files more than reading them up front.
                 cursor.execute(
-                    "CREATE TEMPORARY TABLE phs_search_ids ON COMMIT DROP AS "
-                    f"SELECT f.id FROM catalog_fileentry f WHERE {condition}",
+                    "CREATE TEMPORARY TABLE phs_search_rows ON COMMIT DROP AS "
+                    f"SELECT * FROM ({source}) AS r{self.COLUMNS}",
                     params,
                 )
-                condition, params = "f.id IN (SELECT id FROM phs_search_ids)", []
+                source, params = "SELECT * FROM phs_search_rows", []
                 bulk = cursor.rowcount > 0 and self._owns_gin_indexes(cursor)
             if bulk:
                 cursor.execute("SET LOCAL gin_pending_list_limit = '1GB'")
             cursor.execute(self._index_folders_sql(folder_condition), folder_params)
             cursor.execute(
-                f"INSERT INTO {TABLE} {self.COLUMNS} {self._select_rows()}WHERE {condition} "
+                f"INSERT INTO {TABLE} {self.COLUMNS} {source} "
                 "ON CONFLICT (file_id) DO UPDATE SET folder_id = excluded.folder_id, "
                 "drive_id = excluded.drive_id, category = excluded.category, "
                 "name = excluded.name, title = excluded.title, body = excluded.body, "
@@ -159,7 +163,7 @@ class PostgresBackend(SearchBackend):
                 cursor.execute("SET LOCAL gin_pending_list_limit TO DEFAULT")
                 cursor.execute("SET LOCAL maintenance_work_mem TO DEFAULT")
             if folders is not None:
-                cursor.execute("DROP TABLE phs_search_ids")
+                cursor.execute("DROP TABLE phs_search_rows")
             return written
 
     @staticmethod
