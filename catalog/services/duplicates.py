@@ -71,6 +71,11 @@ def update_duplicates(
     result = DuplicateResult()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Grouping a million hashes in memory: with the default 4MB PostgreSQL walks
+            # the oshash index instead, visiting the heap for every row an import or a
+            # bulk update has left not yet vacuumed (2-5 s instead of 1 s at 1M files).
+            cursor.execute("SET LOCAL work_mem = '256MB'")
         scope = ""
         if only_hashes is not None:
             _load_scope(cursor, only_hashes)
