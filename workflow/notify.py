@@ -1,9 +1,13 @@
-"""E-mail to reviewers: one digest per reviewer per submitted batch, not one per file."""
+"""E-mail to reviewers: one per submitted batch, and one when the review queue fills
+again after it was empty — never one per file (see docs/workflow.md)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
+from django.db import transaction
 from django.urls import reverse
+
+from catalog.models import FileEntry, ReviewState
 
 
 def notify_reviewers(*, task, submitted_by, count: int) -> int:
@@ -16,10 +20,25 @@ def notify_reviewers(*, task, submitted_by, count: int) -> int:
         .distinct()
     )
     link = settings.WAGTAILADMIN_BASE_URL + reverse("wagtailadmin_home")
-    subject = f"{count:,} files are waiting for your review"
+    files = "1 file" if count == 1 else f"{count:,} files"
+    subject = f"{files} {'is' if count == 1 else 'are'} waiting for your review"
     body = (
-        f"{submitted_by} submitted {count:,} files for pad.ma publication.\n"
-        f"Review them in the PHS Archive admin: {link}\n"
+        f"{submitted_by} submitted {files} for pad.ma publication.\n"
+        f"Review {'it' if count == 1 else 'them'} in the PHS Archive admin: {link}\n"
     )
     sender = getattr(settings, "DEFAULT_FROM_EMAIL", None)
     return send_mass_mail([(subject, body, sender, [user.email]) for user in reviewers])
+
+
+def notify_reviewers_if_first(*, file: FileEntry, task, submitted_by) -> None:
+    """After one file was submitted: tell the reviewers if it is the only file waiting.
+
+    A curator submits file after file from the Curate view; one e-mail per file (what
+    Wagtail sends) would bury the reviewers. They hear when the queue fills again and
+    find the rest on their dashboard.
+    """
+    waiting = FileEntry.objects.filter(review_state=ReviewState.IN_REVIEW).exclude(pk=file.pk)
+    if not waiting.exists():
+        transaction.on_commit(
+            lambda: notify_reviewers(task=task, submitted_by=submitted_by, count=1)
+        )

@@ -4,11 +4,14 @@ No logic here: each handler picks out files and calls ``workflow.services.review
 Wagtail sends these for every path (editor buttons, dashboard, programmatic calls).
 """
 
+from wagtail.models import TaskState, WorkflowState
 from wagtail.signals import (
     published,
     task_submitted,
+    workflow_approved,
     workflow_cancelled,
     workflow_rejected,
+    workflow_submitted,
 )
 
 from catalog.models import FileEntry
@@ -23,7 +26,7 @@ def _file_of(workflow_state) -> FileEntry | None:
 def on_task_submitted(sender, instance, user=None, **kwargs):
     # Sent when a review starts and when a rejected one is resubmitted (resumed).
     if file := _file_of(instance.workflow_state):
-        review.on_submitted(file)
+        review.on_submitted(file, task=instance.task.specific, user=user)
 
 
 def on_workflow_rejected(sender, instance, user=None, **kwargs):
@@ -42,7 +45,25 @@ def on_published(sender, instance, revision=None, user=None, **kwargs):
         review.on_published(instance, user=user)
 
 
+def _no_email(sender, **kwargs):
+    """Stands in for Wagtail's per-file e-mails (see ``connect``)."""
+
+
+#: Wagtail's receivers that e-mail every reviewer on each submission and the submitter
+#: on each approval: one message per file (docs/workflow.md, "E-mail").
+WAGTAIL_PER_FILE_EMAILS = [
+    (task_submitted, TaskState, "group_approval_task_submitted_email_notification"),
+    (workflow_submitted, WorkflowState, "workflow_state_submitted_email_notification"),
+    (workflow_approved, WorkflowState, "workflow_state_approved_email_notification"),
+]
+
+
 def connect() -> None:
+    # This app is ready before wagtail.admin, which connects its e-mail receivers under
+    # these dispatch_uids; a signal connects one receiver per uid and sender, so
+    # Wagtail's stay out. The rejection e-mail (with the reviewer's comment) stays.
+    for signal, sender, uid in WAGTAIL_PER_FILE_EMAILS:
+        signal.connect(_no_email, sender=sender, dispatch_uid=uid)
     task_submitted.connect(on_task_submitted, dispatch_uid="phs_task_submitted")
     workflow_rejected.connect(on_workflow_rejected, dispatch_uid="phs_workflow_rejected")
     workflow_cancelled.connect(on_workflow_cancelled, dispatch_uid="phs_workflow_cancelled")

@@ -15,6 +15,7 @@ from catalog.services.duplicates import refresh_conflicts
 from catalog.services.files import count_status_change, update_file
 from search.indexing import index_files
 from workflow.export.requests import request_exports
+from workflow.notify import notify_reviewers_if_first
 from workflow.states import Event, can_submit, review_state_after, status_after
 
 
@@ -155,8 +156,10 @@ def finish_review(workflow_state, user=None) -> None:
     revision.publish(user=user, skip_permission_checks=True)
 
 
-def on_submitted(file: FileEntry) -> None:
+def on_submitted(file: FileEntry, *, task=None, user=None) -> None:
     _set_review_state(file, review_state_after(Event.SUBMITTED, status=file.status))
+    if task is not None:
+        notify_reviewers_if_first(file=file, task=task, submitted_by=user)
 
 
 def on_published(file: FileEntry, *, user=None) -> None:
