@@ -391,10 +391,12 @@ def _index_where(search: Search) -> tuple[str, list] | None:
     clauses, params = [], []
     drives = [int(v) for v in search.facets.get("drive", []) if v.isdigit()]
     categories = [v for v in search.facets.get("category", []) if v in Category.values]
-    for column, values in (("drive_id", drives), ("category", categories)):
-        if values:
-            clauses.append(f"ix.{column} IN ({', '.join(['%s'] * len(values))})")
-            params += values
+    if drives:
+        clauses.append(get_backend().drive_condition(", ".join(["%s"] * len(drives))))
+        params += drives
+    if categories:
+        clauses.append(f"ix.category IN ({', '.join(['%s'] * len(categories))})")
+        params += categories
     return (" AND ".join(clauses), params) if clauses else None
 
 

@@ -66,6 +66,10 @@ class SearchBackend:
         sql, params = self.match_sql(query)
         return f"ix.file_id IN ({sql})", params
 
+    def drive_condition(self, placeholders: str) -> str:
+        """The index row ``ix`` is a file on one of the drives (``placeholders``: a %s each)."""
+        return f"ix.drive_id IN ({placeholders})"
+
     def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
         """SQL selecting the ids of folders whose folded path contains ``text``
         (``pattern_kind="contains"``) or ends with it (``"ends"``, never the root)."""

@@ -26,16 +26,12 @@ PG_INDEXES = [
     f"CREATE INDEX IF NOT EXISTS search_words ON {TABLE} USING gin (({PG_WORDS.format('')}))",
     f"CREATE INDEX IF NOT EXISTS search_name_trgm ON {TABLE} USING gin (name gin_trgm_ops)",
     f"CREATE INDEX IF NOT EXISTS search_folder ON {TABLE} (folder_id)",
-    # The drive and type facets narrow inside the index: one btree for both (a second
-    # one cost about 6% more per imported row).
-    f"CREATE INDEX IF NOT EXISTS search_drive_category ON {TABLE} (drive_id, category)",
     f"CREATE INDEX IF NOT EXISTS search_folder_trgm ON {FOLDERS} USING gin (location gin_trgm_ops)",
 ]
 PG_DROP_INDEXES = [
     "DROP INDEX IF EXISTS search_words",
     "DROP INDEX IF EXISTS search_name_trgm",
     "DROP INDEX IF EXISTS search_folder",
-    "DROP INDEX IF EXISTS search_drive_category",
     "DROP INDEX IF EXISTS search_folder_trgm",
 ]
 #: The GIN indexes an import's rows are first appended to (their pending lists), then

@@ -1,20 +1,19 @@
-"""PostgreSQL: one ``(drive_id, category)`` btree on the file index instead of one per
-column (SQLite already has the pair). The SQL is copied here (migrations are history);
-``search.backends.sql`` holds the live copy."""
+"""PostgreSQL: no btrees on the file index's ``drive_id`` and ``category``. A drive facet
+is matched through the drive's folders and the folder btree; a type facet is checked on
+the rows the terms found. Each btree cost about 6% more per imported file. (SQLite keeps
+its ``(drive_id, category)`` index: it plans the smallest set first from counts.)"""
 
 from django.db import migrations
 
 TABLE = "phs_search_fileindex"
 
 FORWARD = [
-    f"CREATE INDEX IF NOT EXISTS search_drive_category ON {TABLE} (drive_id, category)",
     "DROP INDEX IF EXISTS search_drive",
     "DROP INDEX IF EXISTS search_category",
 ]
 BACKWARD = [
     f"CREATE INDEX IF NOT EXISTS search_drive ON {TABLE} (drive_id)",
     f"CREATE INDEX IF NOT EXISTS search_category ON {TABLE} (category)",
-    "DROP INDEX IF EXISTS search_drive_category",
 ]
 
 
