@@ -391,12 +391,10 @@ def _index_where(search: Search) -> tuple[str, list] | None:
     clauses, params = [], []
     drives = [int(v) for v in search.facets.get("drive", []) if v.isdigit()]
     categories = [v for v in search.facets.get("category", []) if v in Category.values]
-    if drives:
-        clauses.append(get_backend().drive_condition(", ".join(["%s"] * len(drives))))
-        params += drives
-    if categories:
-        clauses.append(f"ix.category IN ({', '.join(['%s'] * len(categories))})")
-        params += categories
+    for column, values in (("drive_id", drives), ("category", categories)):
+        if values:
+            clauses.append(f"ix.{column} IN ({', '.join(['%s'] * len(values))})")
+            params += values
     return (" AND ".join(clauses), params) if clauses else None
 
 
@@ -480,7 +478,10 @@ def _find_text(search: Search, query: Query) -> tuple[Tally, list[FileEntry]]:
     facet_where, facet_params = _facet_where(search)
     relevance = search.sort == "relevance"
     ranked, ranked_params = get_backend().ranked_sql(
-        query, score=relevance, within=_index_where(search)
+        query,
+        score=relevance,
+        within=_index_where(search),
+        drives=[int(v) for v in search.facets.get("drive", []) if v.isdigit()],
     )
     offset = (search.page - 1) * PER_PAGE
     source = f"SELECT r.file_id, r.score FROM ({ranked}) r"

@@ -66,10 +66,6 @@ class SearchBackend:
         sql, params = self.match_sql(query)
         return f"ix.file_id IN ({sql})", params
 
-    def drive_condition(self, placeholders: str) -> str:
-        """The index row ``ix`` is a file on one of the drives (``placeholders``: a %s each)."""
-        return f"ix.drive_id IN ({placeholders})"
-
     def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
         """SQL selecting the ids of folders whose folded path contains ``text``
         (``pattern_kind="contains"``) or ends with it (``"ends"``, never the root)."""
@@ -93,15 +89,21 @@ class SearchBackend:
         )
 
     def ranked_sql(
-        self, query: Query, *, score: bool = True, within: tuple[str, list] | None = None
+        self,
+        query: Query,
+        *,
+        score: bool = True,
+        within: tuple[str, list] | None = None,
+        drives: list[int] = (),
     ) -> tuple[str, list]:
         """SQL selecting ``file_id`` and ``score`` (relevance, or 0 without ``score``) of
         the matching files (that also satisfy ``within``, a condition on the index row
-        ``ix``: its ``drive_id`` and ``category``). Per term: exact filename 16, filename
-        contains the term 8, oshash prefix 12, a hit in the title 4, in the project
-        group/camera 2, in the description/notes 1, folder path contains the term 1 (a
-        hit: the term's words start words there on SQLite — from the FTS index — and
-        the term is in the text on PostgreSQL)."""
+        ``ix``: its ``drive_id`` and ``category``; ``drives`` repeats the drives chosen
+        there, for a backend that can narrow its lookups with them). Per term: exact
+        filename 16, filename contains the term 8, oshash prefix 12, a hit in the title
+        4, in the project group/camera 2, in the description/notes 1, folder path
+        contains the term 1 (a hit: the term's words start words there on SQLite — from
+        the FTS index — and the term is in the text on PostgreSQL)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------- indexing

@@ -26,42 +26,47 @@ class PostgresBackend(SearchBackend):
     fold_sql = "normalize(lower({}), NFC)"
     same_import_sql = "ix.imported_at IS NOT DISTINCT FROM f.imported_at"
 
-    def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
+    def folder_sql(self, pattern_kind: str, text: str, drives: list[int] = ()) -> tuple[str, list]:
         if pattern_kind == "contains":
-            return (
+            sql, params = (
                 f"SELECT folder_id FROM {FOLDERS} WHERE location LIKE %s",
                 [f"%{like_escape(text)}%"],
             )
-        return (
-            f"SELECT folder_id FROM {FOLDERS} WHERE location LIKE %s AND location <> ''",
-            [f"%{like_escape(text)}"],
-        )
-
-    def drive_condition(self, placeholders: str) -> str:
-        # Through the drive's folders and the folder btree, a bitmap to AND like the
-        # terms': a btree on drive_id would be one more index to write per imported file.
-        return (
-            "ix.folder_id = ANY(ARRAY(SELECT id FROM catalog_folder "
-            f"WHERE drive_id IN ({placeholders})))"
-        )
+        else:
+            sql, params = (
+                f"SELECT folder_id FROM {FOLDERS} WHERE location LIKE %s AND location <> ''",
+                [f"%{like_escape(text)}"],
+            )
+        if drives:  # only those drives' folders: a smaller bitmap when a drive is chosen
+            sql += (
+                " AND folder_id IN (SELECT id FROM catalog_folder "
+                f"WHERE drive_id IN ({', '.join(['%s'] * len(drives))}))"
+            )
+            params += list(drives)
+        return sql, params
 
     def match_sql(self, query: Query) -> tuple[str, list]:
         condition, params = self.match_condition(query)
         return f"SELECT ix.file_id FROM {TABLE} ix WHERE {condition}", params
 
     def ranked_sql(
-        self, query: Query, *, score: bool = True, within: tuple[str, list] | None = None
+        self,
+        query: Query,
+        *,
+        score: bool = True,
+        within: tuple[str, list] | None = None,
+        drives: list[int] = (),
     ) -> tuple[str, list]:
-        condition, params = self.match_condition(query)
-        if within:  # more bitmaps to AND: drive, type
+        condition, params = self.match_condition(query, drives)
+        if within:  # checked on the rows the terms found: drive, type
             condition, params = f"{condition} AND {within[0]}", [*params, *within[1]]
-        expression, score_params = self.score_sql(query) if score else ("0", [])
+        expression, score_params = self.score_sql(query, drives) if score else ("0", [])
         return (
             f"SELECT ix.file_id, {expression} AS score FROM {TABLE} ix WHERE {condition}",
             [*score_params, *params],
         )
 
-    def score_sql(self, query: Query) -> tuple[str, list]:
+    def score_sql(self, query: Query, drives: list[int] = ()) -> tuple[str, list]:
         """Relevance of the row ``ix``, computed on it (the bitmap heap scan that finds a
         match has the row at hand). Title, tags and body count when they contain the term
         (``strpos``: a regular expression for "starts a word" costs three times the
@@ -79,7 +84,7 @@ class PostgresBackend(SearchBackend):
                 )
                 params.append(term.text)
             if term.fragment:
-                folders, folder_params = self.folder_sql("contains", term.fragment)
+                folders, folder_params = self.folder_sql("contains", term.fragment, drives)
                 # IN (a hashed subplan), not = ANY(array): searched row by row.
                 parts.append(
                     f"CASE WHEN ix.folder_id IN ({folders}) THEN {WEIGHTS['folder']} ELSE 0 END"
@@ -93,7 +98,7 @@ class PostgresBackend(SearchBackend):
                 params += hash_params
         return " + ".join(parts) or "0", params
 
-    def match_condition(self, query: Query) -> tuple[str, list]:
+    def match_condition(self, query: Query, drives: list[int] = ()) -> tuple[str, list]:
         """The terms as a condition on the row ``ix``. The words come last in each OR: a
         row the trigram index flags for a recheck (every one it finds) has the condition
         evaluated on it, and the words' ``tsvector`` is computed, not stored — a name or
@@ -105,12 +110,12 @@ class PostgresBackend(SearchBackend):
                 if "/" not in fragment:
                     alternatives.append("ix.name LIKE %s")
                     alternative_params.append(f"%{like_escape(fragment)}%")
-                folders, folder_params = self.folder_sql("contains", fragment)
+                folders, folder_params = self.folder_sql("contains", fragment, drives)
                 alternatives.append(f"ix.folder_id = ANY(ARRAY({folders}))")
                 alternative_params += folder_params
                 if "/" in fragment:
                     head, tail = fragment.rsplit("/", 1)
-                    folders, folder_params = self.folder_sql("ends", head)
+                    folders, folder_params = self.folder_sql("ends", head, drives)
                     alternatives.append(
                         f"(ix.folder_id = ANY(ARRAY({folders})) AND ix.name LIKE %s)"
                     )

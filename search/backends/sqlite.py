@@ -283,7 +283,12 @@ class SQLiteBackend(SearchBackend):
         return f"SELECT file_id FROM ({sql}) m", params
 
     def ranked_sql(
-        self, query: Query, *, score: bool = True, within: tuple[str, list] | None = None
+        self,
+        query: Query,
+        *,
+        score: bool = True,
+        within: tuple[str, list] | None = None,
+        drives: list[int] = (),  # already in ``within``; the plan starts from counts
     ) -> tuple[str, list]:
         (first, *rest), kept = self._plan(query, within)
         if within and kept < first.size:

@@ -1,7 +1,7 @@
-"""PostgreSQL: no btrees on the file index's ``drive_id`` and ``category``. A drive facet
-is matched through the drive's folders and the folder btree; a type facet is checked on
-the rows the terms found. Each btree cost about 6% more per imported file. (SQLite keeps
-its ``(drive_id, category)`` index: it plans the smallest set first from counts.)"""
+"""PostgreSQL: no btrees on the file index's ``drive_id`` and ``category``; the drive and
+type facets are checked on the rows the terms found. Each btree cost about 6% more per
+imported file. (SQLite keeps its ``(drive_id, category)`` index: it plans the smallest
+set first from counts.)"""
 
 from django.db import migrations
 
