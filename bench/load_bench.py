@@ -4,7 +4,7 @@
 Run from the repository root (as root or a user who may run nginx and reach PostgreSQL)::
 
     .venv/bin/python bench/load_bench.py [--files 1000000] [--duration 60]
-        [--curators 20] [--reviewers 5] [--reuse-db] [--keep-db] [--think-ms 0]
+        [--curators 20] [--reviewers 5] [--reuse-db] [--keep-db] [--think-ms 1000]
 
 What it does, all on loopback, everything it starts stopped and removed at the end:
 
@@ -1681,7 +1681,12 @@ def parse_args():
     parser.add_argument("--curators", type=int, default=20)
     parser.add_argument("--reviewers", type=int, default=5)
     parser.add_argument("--files-per-curator", type=int, default=400)
-    parser.add_argument("--think-ms", type=float, default=0, help="pause between a user's actions")
+    parser.add_argument(
+        "--think-ms",
+        type=float,
+        default=1000,
+        help="a user's pause after each file (0: no pause, the saturation run)",
+    )
     parser.add_argument("--workers", type=int, default=0, help="GUNICORN_WORKERS (0: the config's)")
     parser.add_argument("--threads", type=int, default=0, help="GUNICORN_THREADS (0: the config's)")
     parser.add_argument("--padma-latency-ms", type=float, default=20)
