@@ -386,10 +386,14 @@ def _facet_where(search: Search) -> tuple[str, list]:
     return sql, list(params)
 
 
+def _chosen_drives(search: Search) -> list[int]:
+    return [int(v) for v in search.facets.get("drive", []) if v.isdigit()]
+
+
 def _index_where(search: Search) -> tuple[str, list] | None:
     """The selected INDEX_FACETS as a condition on the index row ``ix`` (None if none)."""
     clauses, params = [], []
-    drives = [int(v) for v in search.facets.get("drive", []) if v.isdigit()]
+    drives = _chosen_drives(search)
     categories = [v for v in search.facets.get("category", []) if v in Category.values]
     for column, values in (("drive_id", drives), ("category", categories)):
         if values:
@@ -481,7 +485,7 @@ def _find_text(search: Search, query: Query) -> tuple[Tally, list[FileEntry]]:
         query,
         score=relevance,
         within=_index_where(search),
-        drives=[int(v) for v in search.facets.get("drive", []) if v.isdigit()],
+        drives=_chosen_drives(search),
     )
     offset = (search.page - 1) * PER_PAGE
     source = f"SELECT r.file_id, r.score FROM ({ranked}) r"

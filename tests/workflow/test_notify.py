@@ -4,20 +4,15 @@ import pytest
 from django.core import mail
 
 from catalog.models import FileEntry, Status
-from catalog.services.imports import import_manifest
-from tests.conftest import entry
+from tests.workflow.conftest import clip
 from workflow.services import bulk, review
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def files(write_manifest):
-    import_manifest(
-        write_manifest([entry(f"clip{i}.mp4", "2019/rehearsal") for i in range(4)]),
-        drive_name="Expansion",
-    )
-    return list(FileEntry.objects.order_by("filename"))
+def files(import_files):
+    return import_files([clip(f"clip{i}.mp4") for i in range(4)])
 
 
 @pytest.fixture

@@ -156,10 +156,9 @@ def finish_review(workflow_state, user=None) -> None:
     revision.publish(user=user, skip_permission_checks=True)
 
 
-def on_submitted(file: FileEntry, *, task=None, user=None) -> None:
+def on_submitted(file: FileEntry, *, task, user=None) -> None:
     _set_review_state(file, review_state_after(Event.SUBMITTED, status=file.status))
-    if task is not None:
-        notify_reviewers_if_first(file=file, task=task, submitted_by=user)
+    notify_reviewers_if_first(file=file, task=task, submitted_by=user)
 
 
 def on_published(file: FileEntry, *, user=None) -> None:
