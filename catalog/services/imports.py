@@ -215,7 +215,10 @@ def _import(
     drive.last_imported_at = timezone.now()
     drive.last_manifest = getattr(reader.stream, "name", "")[-255:].rsplit("/", 1)[-1]
     drive.save(update_fields=["last_imported_at", "last_manifest"])
-    index_drive(drive.id)  # search: index the rows this import created or changed, set-based
+    if result.created or result.updated:
+        # Search: index the rows this import created or changed, set-based. An import
+        # that wrote nothing skips it: finding "nothing to index" reads the whole drive.
+        index_drive(drive.id)
     return result
 
 

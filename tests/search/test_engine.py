@@ -3,7 +3,9 @@
 import unicodedata
 
 import pytest
+from django.db import connection
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import FileEntry, ProjectGroup, Status
 from catalog.search import search_files
@@ -247,6 +249,16 @@ def test_index_follows_an_import_and_a_reimport(archive, write_manifest):
     )
     assert names("fujifilm") == set()
     assert names("leica") == {"newcomer.jpg"}
+
+
+def test_a_reimport_that_changes_nothing_does_not_read_the_index(archive, write_manifest):
+    manifest = write_manifest([entry("newcomer.jpg", "later")], "Third.json")
+    import_manifest(manifest, drive_name="Third")
+    with CaptureQueriesContext(connection) as queries:
+        result = import_manifest(manifest, drive_name="Third")
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+    assert not [q["sql"] for q in queries if "phs_search" in q["sql"]]
+    assert names("newcomer") == {"newcomer.jpg"}
 
 
 def test_a_dry_run_import_leaves_the_index_alone(archive, write_manifest):
