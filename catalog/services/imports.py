@@ -211,14 +211,14 @@ def _import(
     result.updated = written - result.created
     result.unchanged = result.entries - result.created - result.updated
     result.not_in_manifest = after - result.entries
-    recount_folders(drive)
     drive.last_imported_at = timezone.now()
     drive.last_manifest = getattr(reader.stream, "name", "")[-255:].rsplit("/", 1)[-1]
     drive.save(update_fields=["last_imported_at", "last_manifest"])
     if result.created or result.updated:
-        # Search: index the rows this import created or changed, set-based. An import
-        # that wrote nothing skips it: finding "nothing to index" reads the whole drive.
-        index_drive(drive.id)
+        # Folder counts and the search index follow what the import wrote. An import
+        # that wrote nothing skips both: even finding "nothing to do" reads the drive.
+        recount_folders(drive)
+        index_drive(drive.id)  # set-based; large imports are indexed after commit
     return result
 
 

@@ -54,6 +54,10 @@ def test_bad_drive_names_are_named(name):
         ("", None),
         ("9999:99:99 99:99:99", None),
         ("1200:01:01 00:00:00", None),
+        ("2021:02:30 10:00:00", None),  # the EXIF shape, an impossible day
+        ("2021:12:23 24:00:00", None),
+        ("2021:12:23 17:57:22+24:00", None),
+        ("2021:12:23 17:57:22-03:30", "2021-12-23T17:57:22-03:30"),
     ],
 )
 def test_exif_dates_parse_or_give_none(raw, expected):
