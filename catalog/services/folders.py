@@ -24,9 +24,17 @@ def ancestors(path: str) -> list[str]:
     return ["", *("/".join(parts[:i]) for i in range(1, len(parts)))]
 
 
-def ensure_folders(drive: Drive, paths: Iterable[str]) -> dict[str, int]:
-    """Create the folders (and their ancestors) that are missing; return path → id."""
-    ids = dict(Folder.objects.filter(drive=drive).values_list("path", "id"))
+def ensure_folders(
+    drive: Drive, paths: Iterable[str], known: dict[str, int] | None = None
+) -> dict[str, int]:
+    """Create the folders (and their ancestors) that are missing; return path → id.
+
+    ``known``: the drive's folders as a previous call returned them (an import calls
+    this once per chunk); it is updated in place instead of reading them again.
+    """
+    ids = known if known is not None else {}
+    if known is None:
+        ids.update(Folder.objects.filter(drive=drive).values_list("path", "id"))
     wanted = set()
     for path in paths:
         if path not in ids and path not in wanted:
@@ -51,8 +59,14 @@ def ensure_folders(drive: Drive, paths: Iterable[str]) -> dict[str, int]:
             cursor.executemany(
                 insert,
                 [
-                    (drive.id, ids[_parent(path)] if path else None, path, _name(path), depth)
-                    + zeros
+                    (
+                        drive.id,
+                        ids[_parent(path)] if path else None,
+                        path,
+                        _name(path),
+                        depth,
+                        *zeros,
+                    )
                     for path in by_depth[depth]
                 ],
             )

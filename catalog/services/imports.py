@@ -1,14 +1,18 @@
 """Importing a drive manifest into the catalog: one transaction, set-based, idempotent.
 
-The manifest is streamed into a temporary staging table (COPY on PostgreSQL,
-``executemany`` on SQLite) while every entry is validated. If any entry is bad and
-``skip_invalid`` is off, the transaction is rolled back and nothing has changed.
-Otherwise the staging rows are merged with one ``INSERT … ON CONFLICT`` keyed by
-(drive, path, filename): new files are inserted; existing ones are left alone, or,
-with ``update``, get their scanner fields refreshed. Curator fields are never written.
+The manifest is read in chunks (``CHUNK`` entries) by a parser thread that validates
+every entry. Each chunk is streamed into a temporary staging table (COPY on PostgreSQL,
+``executemany`` on SQLite) and its new files are inserted with one ``INSERT … ON
+CONFLICT DO NOTHING`` keyed by (drive, path, filename), while the parser reads the next
+chunk: Python's parsing and the database's writing overlap. If any entry is bad and
+``skip_invalid`` is off, the transaction is rolled back and nothing has changed. Files
+the catalog already had are left alone, or, with ``update``, get their scanner fields
+refreshed once every chunk is staged. Curator fields are never written.
 """
 
 import logging
+import queue
+import threading
 from array import array
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -29,7 +33,7 @@ from catalog.manifest import (
     ProblemLog,
     validate_drive_name,
 )
-from catalog.models import Drive, FileEntry
+from catalog.models import Drive, FileEntry, Folder
 from catalog.selectors import forget_camera_choices
 from search.indexing import index_drive
 
@@ -38,6 +42,9 @@ from .folders import ensure_folders, recount_folders
 logger = logging.getLogger(__name__)
 
 STAGING = "phs_import_staging"
+#: Entries parsed, staged and merged at a time (see ``_ChunkParser``).
+CHUNK = 20_000
+#: Rows per ``executemany`` into a staging table (SQLite).
 BATCH = 5000
 #: Scanner fields: what ``--update`` refreshes. Curator fields are not in this list.
 SCANNER_FIELDS = [
@@ -171,44 +178,46 @@ def _import(
     drive, drive_created = Drive.objects.get_or_create(name=drive_name)
     result = ImportResult(drive=drive, drive_created=drive_created, problems=reader.problems)
     staging = _Staging.for_connection()
-    staging.create()
+    now = timezone.now()
+    before = FileEntry.objects.filter(drive=drive).count()
+    last_id_before = _last_file_id()  # files of this drive with a higher id are new
+    folder_ids = None
+    created = staged = 0
+    parser = _ChunkParser(reader, staging.row)
     try:
-        paths: set[str] = set()
-        keyhashes = array("q")
-        batch: list[tuple] = []
-        staged = 0
-        for entry in reader:
-            paths.add(entry.path)
-            key = hash((entry.path, entry.filename))
-            keyhashes.append(key)
-            batch.append(staging.row(entry, key))
-            if len(batch) >= BATCH:
-                staging.write(batch)
-                staged += len(batch)
-                batch.clear()
-                if progress:
-                    progress(reader.seen)
-        staging.write(batch)
-        staged += len(batch)
-        if progress:
-            progress(reader.seen)
+        parser.request()
+        while (chunk := parser.next()) is not None:
+            table = staging.create()
+            staging.write(table, chunk.rows)
+            staged += len(chunk.rows)
+            if chunk.may_repeat:
+                result.repeated += staging.drop_repeats([table], chunk.keyhashes)
+            folder_ids = ensure_folders(drive, chunk.paths, folder_ids)
+            # The parser reads the next chunk while the database merges this one.
+            parser.request()
+            if skip_invalid or not reader.problems:  # else nothing will be written
+                created += staging.insert_new(table, drive, now=now)
+            if progress:
+                progress(chunk.seen)
 
         if reader.problems and not skip_invalid:
             raise ManifestInvalid(reader.problems, reader.invalid_entries)
         result.skipped = reader.invalid_entries
-        result.repeated = staging.drop_repeats(keyhashes)
+        result.repeated = staging.settle_repeats(
+            parser.keyhashes, result.repeated, drive=drive, created_after=last_id_before
+        )
         result.entries = staged - sum(len(r.indexes) - 1 for r in result.repeated)
-
-        folder_ids = ensure_folders(drive, paths)
+        if update:
+            result.updated = staging.update_existing(drive, now=now, before=last_id_before)
+        if folder_ids is None:  # an empty manifest: the drive still gets its root
+            folder_ids = ensure_folders(drive, [])
         result.folders = len(folder_ids)
-        before = FileEntry.objects.filter(drive=drive).count()
-        written = staging.merge(drive, update=update, now=timezone.now())
-        after = FileEntry.objects.filter(drive=drive).count()
     finally:
+        parser.stop()
         staging.drop()
 
-    result.created = after - before
-    result.updated = written - result.created
+    result.created = created
+    after = before + created
     result.unchanged = result.entries - result.created - result.updated
     result.not_in_manifest = after - result.entries
     drive.last_imported_at = timezone.now()
@@ -222,11 +231,95 @@ def _import(
     return result
 
 
+def _last_file_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {FileEntry._meta.db_table}")
+        return cursor.fetchone()[0]
+
+
+@dataclass
+class _Chunk:
+    rows: list[tuple]
+    paths: set[str]
+    #: The chunk's key hashes; ``may_repeat`` when two are equal.
+    keyhashes: np.ndarray
+    may_repeat: bool
+    #: Entries read so far (for progress).
+    seen: int
+
+
+class _ChunkParser:
+    """Reads the manifest in a thread, one chunk of staging rows per ``request()``.
+
+    The import's own thread owns the database. It asks for the next chunk just before
+    it merges the current one, so parsing (Python) and merging (the database) overlap,
+    and the parser is idle while the import thread runs per-row Python work (COPY,
+    ``executemany``) that would otherwise contend with it for the interpreter lock.
+    """
+
+    def __init__(self, reader: ManifestReader, make_row: Callable, size: int | None = None):
+        self.reader, self.make_row, self.size = reader, make_row, size or CHUNK
+        #: Every staged entry's key hash, in manifest order (8 bytes per entry).
+        self.keyhashes = array("q")
+        self._entries = iter(reader)
+        self._requests: queue.SimpleQueue[bool] = queue.SimpleQueue()
+        self._chunks: queue.SimpleQueue[_Chunk | BaseException | None] = queue.SimpleQueue()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="manifest-parser", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._requests.put(True)
+
+    def next(self) -> _Chunk | None:
+        """The requested chunk; None after the last. Re-raises what the parser raised."""
+        chunk = self._chunks.get()
+        if isinstance(chunk, BaseException):
+            raise chunk
+        return chunk
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._requests.put(False)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while self._requests.get() and not self._stopping:
+                chunk = self._parse()
+                self._chunks.put(chunk)
+                if chunk is None:
+                    return
+        except BaseException as error:  # handed to the import thread, raised there
+            self._chunks.put(error)
+
+    def _parse(self) -> _Chunk | None:
+        rows: list[tuple] = []
+        paths: set[str] = set()
+        keyhashes = self.keyhashes
+        first = len(keyhashes)
+        make_row, size = self.make_row, self.size
+        for entry in self._entries:
+            paths.add(entry.path)
+            key = hash((entry.path, entry.filename))
+            keyhashes.append(key)
+            rows.append(make_row(entry, key))
+            if len(rows) >= size or self._stopping:
+                break
+        if not rows:
+            return None
+        hashes = np.frombuffer(keyhashes[first:], dtype=np.int64)  # a copy's view
+        may_repeat = np.unique(hashes).size < hashes.size
+        return _Chunk(rows, paths, hashes, may_repeat, self.reader.seen)
+
+
 class _Staging:
-    """The temporary table an import streams into, with each database's fast path."""
+    """The temporary tables an import streams into (one per chunk), with each
+    database's fast path, and the statements that merge them into the catalog."""
 
     def __init__(self, cursor_factory=connection.cursor):
         self.cursor = cursor_factory
+        self.tables: list[str] = []
 
     @staticmethod
     def for_connection() -> "_Staging":
@@ -234,15 +327,20 @@ class _Staging:
             return _PostgresStaging()
         return _Staging()
 
-    def create(self) -> None:
+    def create(self) -> str:
+        table = f"{STAGING}_{len(self.tables)}"
         columns = ", ".join(f"{name} {_PG_TYPES.get(name, 'text')}" for name in _STAGED)
         with self.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns})")
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} ({columns})")
+        self.tables.append(table)
+        return table
 
     def drop(self) -> None:
         with self.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+            for table in self.tables:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        self.tables.clear()
 
     def row(self, entry: ManifestEntry, keyhash: int) -> tuple:
         """The staging row of one entry, in ``_STAGED`` order (a million calls: kept lean)."""
@@ -275,77 +373,113 @@ class _Staging:
     def adapt_date(value):
         return str(value)
 
-    def write(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
+    def write(self, table: str, rows: list[tuple]) -> None:
         placeholders = ", ".join(["%s"] * len(_STAGED))
         with self.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {STAGING} ({', '.join(_STAGED)}) VALUES ({placeholders})",
-                rows,
-            )
+            for start in range(0, len(rows), BATCH):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({', '.join(_STAGED)}) VALUES ({placeholders})",
+                    rows[start : start + BATCH],
+                )
 
-    def drop_repeats(self, keyhashes: array) -> list[RepeatedEntry]:
-        """Find (path, filename) pairs listed more than once; keep only the last of each.
+    def occurrences(self, tables: list[str], keyhashes) -> dict[tuple[str, str], list[tuple]]:
+        """(path, filename) → [(idx, table), …] of the staged rows with these key hashes."""
+        found: dict[tuple[str, str], list[tuple]] = {}
+        with self.cursor() as cursor:
+            for start in range(0, len(keyhashes), 500):
+                chunk = [int(h) for h in keyhashes[start : start + 500]]
+                for table in tables:
+                    cursor.execute(
+                        f"SELECT path, filename, idx FROM {table} "
+                        f"WHERE keyhash IN ({', '.join(['%s'] * len(chunk))})",
+                        chunk,
+                    )
+                    for path, filename, idx in cursor.fetchall():
+                        found.setdefault((path, filename), []).append((int(idx), table))
+        return found
 
-        Candidates come from the in-memory key hashes (8 bytes per entry); only those
-        few are then looked up in the staging table, so a clean manifest costs no query.
-        """
-        hashes = np.frombuffer(keyhashes, dtype=np.int64)
-        if hashes.size < 2:
-            return []
-        ordered = np.sort(hashes)
+    def drop_repeats(self, tables: list[str], keyhashes: np.ndarray) -> list[RepeatedEntry]:
+        """Find (path, filename) pairs staged more than once in these tables; delete all
+        but the last of each. Candidates come from the key hashes, so a chunk without
+        repeats costs no query."""
+        ordered = np.sort(keyhashes)
         candidates = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         if candidates.size == 0:
             return []
-        by_key: dict[tuple[str, str], list[int]] = {}
+        repeated = []
         with self.cursor() as cursor:
-            for start in range(0, candidates.size, 500):
-                chunk = [int(h) for h in candidates[start : start + 500]]
-                cursor.execute(
-                    f"SELECT path, filename, idx FROM {STAGING} "
-                    f"WHERE keyhash IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
-                for path, filename, idx in cursor.fetchall():
-                    by_key.setdefault((path, filename), []).append(int(idx))
-            repeated = [
-                RepeatedEntry(path, filename, sorted(indexes))
-                for (path, filename), indexes in sorted(by_key.items())
-                if len(indexes) > 1
-            ]
-            losers = [i for r in repeated for i in r.indexes[:-1]]
-            for start in range(0, len(losers), 500):
-                chunk = losers[start : start + 500]
-                cursor.execute(
-                    f"DELETE FROM {STAGING} WHERE idx IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
+            for (path, filename), places in sorted(self.occurrences(tables, candidates).items()):
+                if len(places) < 2:
+                    continue  # two keys with one hash
+                places.sort()
+                repeated.append(RepeatedEntry(path, filename, [idx for idx, _ in places]))
+                for idx, table in places[:-1]:
+                    cursor.execute(f"DELETE FROM {table} WHERE idx = %s", [idx])
         return repeated
 
-    def merge(self, drive: Drive, *, update: bool, now) -> int:
-        """Upsert the staged rows into the catalog; return rows inserted plus updated."""
-        table = FileEntry._meta.db_table
+    def settle_repeats(
+        self,
+        keyhashes: array,
+        in_chunks: list[RepeatedEntry],
+        *,
+        drive: Drive,
+        created_after: int,
+    ) -> list[RepeatedEntry]:
+        """Every (path, filename) the manifest lists more than once, with all its entries.
+
+        Repeats inside one chunk were dropped before its merge (``drop_repeats``). A new
+        file repeated across chunks was created from its first entry: it is given its
+        last entry's fields here, and only that entry stays staged for ``--update``.
+        """
+        ordered = np.sort(np.frombuffer(keyhashes, dtype=np.int64))  # parsing has ended
+        candidates = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+        if candidates.size == 0:
+            return in_chunks
+        dropped: dict[tuple[str, str], list[int]] = {}
+        for repeat in in_chunks:
+            dropped.setdefault((repeat.path, repeat.filename), []).extend(repeat.indexes[:-1])
+        repeated = []
+        for (path, filename), places in sorted(self.occurrences(self.tables, candidates).items()):
+            indexes = sorted([*dropped.get((path, filename), []), *(i for i, _ in places)])
+            if len(indexes) < 2:
+                continue
+            repeated.append(RepeatedEntry(path, filename, indexes))
+            if len(places) > 1:
+                places.sort()
+                self.rewrite_created(drive, places[-1], created_after)
+                with self.cursor() as cursor:
+                    for idx, table in places[:-1]:
+                        cursor.execute(f"DELETE FROM {table} WHERE idx = %s", [idx])
+        return repeated
+
+    def rewrite_created(self, drive: Drive, last: tuple[int, str], created_after: int) -> None:
+        """Give a file this import created the fields of its last staged entry."""
+        idx, table = last
+        fields = [*SCANNER_FIELDS, "date"]
+        file_table = FileEntry._meta.db_table
+        with self.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {file_table} SET "
+                f"{', '.join(f'{name} = s.{name}' for name in fields)} "
+                f"FROM {table} s WHERE s.idx = %s AND {file_table}.drive_id = %s "
+                f"AND {file_table}.path = s.path AND {file_table}.filename = s.filename "
+                f"AND {file_table}.id > %s",
+                [idx, drive.id, created_after],
+            )
+
+    def insert_new(self, table: str, drive: Drive, *, now) -> int:
+        """Insert the staged files the catalog does not have yet; return how many."""
+        file_table = FileEntry._meta.db_table
         scanner = ", ".join(SCANNER_FIELDS)
         staged = ", ".join(f"s.{name}" for name in SCANNER_FIELDS)
-        if update:
-            assignments = ", ".join(f"{name} = excluded.{name}" for name in SCANNER_FIELDS)
-            changed = " OR ".join(
-                f"{table}.{name} IS DISTINCT FROM excluded.{name}" for name in SCANNER_FIELDS
-            )
-            on_conflict = (
-                f"DO UPDATE SET {assignments}, imported_at = excluded.imported_at WHERE {changed}"
-            )
-        else:
-            on_conflict = "DO NOTHING"
         defaults = _new_row_defaults()
         sql = (
-            f"INSERT INTO {table} (drive_id, folder_id, path, filename, {scanner}, "
+            f"INSERT INTO {file_table} (drive_id, folder_id, path, filename, {scanner}, "
             f"imported_at, date, {', '.join(defaults)}) "
             f"SELECT %s, fo.id, s.path, s.filename, {staged}, %s, s.date, "
             f"{', '.join(['%s'] * len(defaults))} "
-            f"FROM {STAGING} s JOIN catalog_folder fo ON fo.drive_id = %s AND fo.path = s.path "
-            f"WHERE TRUE ON CONFLICT (drive_id, path, filename) {on_conflict}"
+            f"FROM {table} s JOIN catalog_folder fo ON fo.drive_id = %s AND fo.path = s.path "
+            f"WHERE TRUE ON CONFLICT (drive_id, path, filename) DO NOTHING"
         )
         params = [
             drive.id,
@@ -356,6 +490,31 @@ class _Staging:
         with self.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
+
+    def update_existing(self, drive: Drive, *, now, before: int) -> int:
+        """``--update``: refresh the scanner fields of files that were in the catalog
+        before this import (id ≤ ``before``) where they differ; return how many.
+
+        Run once every chunk is staged and repeats are settled, so a file listed twice
+        is compared with its last entry only, and a re-run changes nothing.
+        """
+        file_table = FileEntry._meta.db_table
+        assignments = ", ".join(f"{name} = s.{name}" for name in SCANNER_FIELDS)
+        changed = " OR ".join(
+            f"{file_table}.{name} IS DISTINCT FROM s.{name}" for name in SCANNER_FIELDS
+        )
+        updated = 0
+        with self.cursor() as cursor:
+            for table in self.tables:
+                cursor.execute(
+                    f"UPDATE {file_table} SET {assignments}, imported_at = %s FROM {table} s "
+                    f"WHERE {file_table}.drive_id = %s AND {file_table}.path = s.path "
+                    f"AND {file_table}.filename = s.filename AND {file_table}.id <= %s "
+                    f"AND ({changed})",
+                    [connection.ops.adapt_datetimefield_value(now), drive.id, before],
+                )
+                updated += cursor.rowcount
+        return updated
 
 
 @contextmanager
@@ -376,12 +535,35 @@ def _small_sqlite_cache():
             cursor.execute(f"PRAGMA cache_size={int(previous)}")
 
 
+#: The file columns listings, facets and duplicate grouping filter or group on: what
+#: an import changes that query plans depend on. Sampling only these (not the wide text
+#: columns: names, paths, descriptions) halves the ANALYZE (1.0 → 0.45 s at 1M files);
+#: autovacuum still analyzes every column in its own time.
+PLANNER_COLUMNS = [
+    "drive_id",
+    "folder_id",
+    "status",
+    "category",
+    "camera",
+    "oshash",
+    "size",
+    "date",
+    "review_state",
+    "duplicate_group_id",
+    "project_group_id",
+    "padma_id",
+]
+
+
 def _refresh_planner_statistics() -> None:
     """After a large write, PostgreSQL plans listings well only with fresh statistics
     (autovacuum may be off or late); SQLite's planner does not need them here."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE catalog_fileentry, catalog_folder")
+            cursor.execute(
+                f"ANALYZE {FileEntry._meta.db_table} ({', '.join(PLANNER_COLUMNS)}), "
+                f"{Folder._meta.db_table}"
+            )
 
 
 #: Columns a new file gets from the import itself rather than from model defaults.
@@ -411,12 +593,10 @@ class _PostgresStaging(_Staging):
     def adapt_date(value):
         return value
 
-    def write(self, rows: list[tuple]) -> None:
-        if not rows:
-            return
+    def write(self, table: str, rows: list[tuple]) -> None:
         with self.cursor() as cursor:
             raw = cursor.cursor  # psycopg's own cursor: COPY is far faster than INSERTs
-            with raw.copy(f"COPY {STAGING} ({', '.join(_STAGED)}) FROM STDIN") as copy:
+            with raw.copy(f"COPY {table} ({', '.join(_STAGED)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
 

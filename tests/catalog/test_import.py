@@ -239,3 +239,91 @@ def test_large_manifest_streams_in_batches(write_manifest):
     assert result.created == 12_345
     assert Folder.objects.get(path="").file_count == 12_345
     assert json.loads(path.read_text())[0]["filename"] == "f00000.jpg"
+
+
+# Chunks: an import parses, stages and merges the manifest in chunks (``CHUNK`` entries);
+# with chunks of two entries these small manifests cross several chunk boundaries.
+
+
+@pytest.fixture
+def two_per_chunk(monkeypatch):
+    monkeypatch.setattr("catalog.services.imports.CHUNK", 2)
+
+
+def test_a_chunked_import_equals_a_whole_one(write_manifest, monkeypatch):
+    entries = [entry(f"f{i}.jpg", f"d{i % 3}/sub{i % 2}", size_exif=i) for i in range(9)]
+    import_manifest(write_manifest(entries), drive_name="D")
+    whole = snapshot()
+    FileEntry.objects.all().delete()
+    Folder.objects.all().delete()
+    Drive.objects.all().delete()
+    monkeypatch.setattr("catalog.services.imports.CHUNK", 2)
+    result = import_manifest(write_manifest(entries), drive_name="D")
+    assert (result.entries, result.created, result.folders) == (9, 9, 10)
+
+    def without_ids(state):
+        keep = ("path", "filename", "size", "oshash", "date", "status")
+        return (
+            sorted(tuple(f[k] for k in keep) for f in state["files"]),
+            sorted((f["path"], f["file_count"], f["count_unreviewed"]) for f in state["folders"]),
+        )
+
+    assert without_ids(snapshot()) == without_ids(whole)
+
+
+def test_a_repeat_across_chunks_is_reported_and_the_last_wins(write_manifest, two_per_chunk):
+    path = write_manifest(
+        [
+            entry("a.jpg", "x", size_exif=1, date_exif="2001:01:01 10:00:00"),
+            entry("b.jpg"),
+            entry("c.jpg"),
+            entry("a.jpg", "x", size_exif=2),
+            entry("a.jpg", "x", size_exif=3, date_exif="2003:03:03 10:00:00"),
+        ]
+    )
+    output = run(path)
+    assert "'x/a.jpg' appears at entries 0, 3, 4; the last wins" in output
+    assert "3 entries, 3 created, 0 updated, 0 unchanged" in output
+    a = FileEntry.objects.get(filename="a.jpg")
+    assert (a.size, a.date.isoformat()) == (3, "2003-03-03")
+    assert Folder.objects.get(path="x").total_size == 3
+    assert "0 created, 0 updated, 3 unchanged" in run(path)
+    assert "0 created, 0 updated, 3 unchanged" in run(path, "--update")
+
+
+def test_a_repeat_across_chunks_leaves_an_existing_file_alone_or_updates_it_once(
+    write_manifest, two_per_chunk
+):
+    run(write_manifest([entry("a.jpg", "x", size_exif=1)]))
+    path = write_manifest(
+        [entry("a.jpg", "x", size_exif=2), entry("b.jpg"), entry("a.jpg", "x", size_exif=3)]
+    )
+    assert "0 updated, 1 unchanged" in run(path)
+    assert FileEntry.objects.get(filename="a.jpg").size == 1
+    assert "2 entries, 0 created, 1 updated, 1 unchanged" in run(path, "--update")
+    assert FileEntry.objects.get(filename="a.jpg").size == 3
+
+
+def test_a_bad_entry_in_a_later_chunk_leaves_the_database_as_it_was(
+    three_files, write_manifest, two_per_chunk
+):
+    run(three_files)
+    before = snapshot()
+    bad = write_manifest(
+        [entry(f"new{i}.jpg", "fresh") for i in range(5)] + [entry("z.jpg", oshash="nothex")],
+        "PHS_copyALL.json",
+    )
+    with pytest.raises(CommandError, match="1 invalid entry; nothing was imported"):
+        run(bad)
+    assert snapshot() == before
+
+
+def test_json_breaking_off_in_a_later_chunk_leaves_the_database_as_it_was(
+    three_files, write_manifest, two_per_chunk
+):
+    run(three_files)
+    before = snapshot()
+    text = json.dumps([entry(f"new{i}.jpg") for i in range(5)])
+    with pytest.raises(CommandError, match="not valid JSON"):
+        run(write_manifest(text[:-40], "PHS_copyALL.json"))
+    assert snapshot() == before
