@@ -130,6 +130,16 @@ def test_hostile_names_that_are_legal_are_kept(write_manifest):
     assert sorted(FileEntry.objects.values_list("filename", flat=True)) == sorted(names)
 
 
+def test_backslashes_and_copy_markers_in_names_are_kept(write_manifest):
+    # PostgreSQL stages rows in COPY's text format, where a backslash escapes and "\\N"
+    # is NULL: names holding them must still arrive exactly as written.
+    names = ["back\\slash.jpg", "\\N", "\\.", "ends with \\", "\\t not a tab.jpg"]
+    path = write_manifest([entry(n, "dir\\with\\backslashes", camera="C:\\cam") for n in names])
+    run(path)
+    stored = FileEntry.objects.values_list("filename", "path", "camera")
+    assert sorted(stored) == sorted((n, "dir\\with\\backslashes", "C:\\cam") for n in names)
+
+
 def test_files_missing_from_a_new_manifest_are_reported_not_deleted(write_manifest):
     path = write_manifest([entry("a.jpg"), entry("b.jpg")])
     run(path)
@@ -327,3 +337,15 @@ def test_json_breaking_off_in_a_later_chunk_leaves_the_database_as_it_was(
     with pytest.raises(CommandError, match="not valid JSON"):
         run(write_manifest(text[:-40], "PHS_copyALL.json"))
     assert snapshot() == before
+
+
+def test_many_repeats_inside_and_across_chunks(write_manifest, monkeypatch):
+    monkeypatch.setattr("catalog.services.imports.CHUNK", 800)
+    first = [entry(f"f{i}.jpg", "x", size_exif=1) for i in range(700)]
+    last = [entry(f"f{i}.jpg", "x", size_exif=2) for i in range(700)]
+    # Chunk one: all of ``first`` and 100 of ``last``; chunk two: the other 600.
+    result = import_manifest(write_manifest(first + last), drive_name="D")
+    assert (result.entries, result.created, len(result.repeated)) == (700, 700, 700)
+    assert result.repeated[0].indexes == [0, 700]
+    assert set(FileEntry.objects.values_list("size", flat=True)) == {2}
+    assert Folder.objects.get(path="x").total_size == 1400
