@@ -183,7 +183,7 @@ def _import(
     last_id_before = _last_file_id()  # files of this drive with a higher id are new
     folder_ids = None
     created = staged = 0
-    parser = _ChunkParser(reader, staging.row)
+    parser = _ChunkParser(reader, staging.row, progress)
     try:
         parser.request()
         while (chunk := parser.next()) is not None:
@@ -197,8 +197,6 @@ def _import(
             parser.request()
             if skip_invalid or not reader.problems:  # else nothing will be written
                 created += staging.insert_new(table, drive, now=now)
-            if progress:
-                progress(chunk.seen)
 
         if reader.problems and not skip_invalid:
             raise ManifestInvalid(reader.problems, reader.invalid_entries)
@@ -250,8 +248,6 @@ class _Chunk:
     #: The chunk's key hashes; ``may_repeat`` when two are equal.
     keyhashes: np.ndarray
     may_repeat: bool
-    #: Entries read so far (for progress).
-    seen: int
 
 
 class _ChunkParser:
@@ -263,8 +259,16 @@ class _ChunkParser:
     ``executemany``) that would otherwise contend with it for the interpreter lock.
     """
 
-    def __init__(self, reader: ManifestReader, make_row: Callable, size: int | None = None):
+    def __init__(
+        self,
+        reader: ManifestReader,
+        make_row: Callable,
+        progress: Progress | None = None,
+        size: int | None = None,
+    ):
         self.reader, self.make_row, self.size = reader, make_row, size or CHUNK
+        #: Called with the entries read so far, every 100 (the reporter decides what to show).
+        self.progress = progress
         #: Every staged entry's key hash, in manifest order (8 bytes per entry).
         self.keyhashes = array("q")
         self._entries = iter(reader)
@@ -304,19 +308,23 @@ class _ChunkParser:
         paths: set[str] = set()
         keyhashes = self.keyhashes
         first = len(keyhashes)
-        make_row, size = self.make_row, self.size
+        make_row, size, progress, reader = self.make_row, self.size, self.progress, self.reader
         for entry in self._entries:
             paths.add(entry.path)
             key = hash((entry.path, entry.filename))
             keyhashes.append(key)
             rows.append(make_row(entry, key))
+            if progress and not reader.seen % 100:
+                progress(reader.seen)
             if len(rows) >= size or self._stopping:
                 break
         if not rows:
+            if progress:
+                progress(reader.seen)
             return None
         hashes = np.frombuffer(keyhashes[first:], dtype=np.int64)  # a copy's view
         may_repeat = np.unique(hashes).size < hashes.size
-        return _Chunk(rows, paths, hashes, may_repeat, self.reader.seen)
+        return _Chunk(rows, paths, hashes, may_repeat)
 
 
 class _Staging:

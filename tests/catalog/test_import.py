@@ -349,3 +349,15 @@ def test_many_repeats_inside_and_across_chunks(write_manifest, monkeypatch):
     assert result.repeated[0].indexes == [0, 700]
     assert set(FileEntry.objects.values_list("size", flat=True)) == {2}
     assert Folder.objects.get(path="x").total_size == 1400
+
+
+def test_verbose_prints_progress_every_hundred_entries(write_manifest):
+    from io import StringIO
+
+    out, err = StringIO(), StringIO()
+    path = write_manifest([entry(f"f{i}.jpg", f"d{i % 7}") for i in range(350)])
+    call_command("import_json", str(path), "--verbose", stdout=out, stderr=err)
+    counts = [line.split(": ")[1].split(" ")[0] for line in err.getvalue().splitlines()]
+    assert counts[:3] == ["100", "200", "300"]
+    assert counts[-1] == "350"
+    assert "350 entries, 350 created" in out.getvalue()
