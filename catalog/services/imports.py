@@ -190,6 +190,7 @@ def _import(
             table = staging.create()
             staging.write(table, chunk.rows)
             staged += len(chunk.rows)
+            chunk.rows = []  # staged: free it before the parser fills the next one
             if chunk.may_repeat:
                 result.repeated += staging.drop_repeats([table], chunk.keyhashes)
             folder_ids = ensure_folders(drive, chunk.paths, folder_ids)
