@@ -32,9 +32,9 @@ def ensure_folders(
     ``known``: the drive's folders as a previous call returned them (an import calls
     this once per chunk); it is updated in place instead of reading them again.
     """
-    ids = known if known is not None else {}
     if known is None:
-        ids.update(Folder.objects.filter(drive=drive).values_list("path", "id"))
+        known = dict(Folder.objects.filter(drive=drive).values_list("path", "id"))
+    ids = known
     wanted = set()
     for path in paths:
         if path not in ids and path not in wanted:

@@ -191,8 +191,6 @@ def _import(
             staging.write(table, chunk.rows)
             staged += len(chunk.rows)
             chunk.rows = []  # staged: free it before the parser fills the next one
-            if chunk.may_repeat:
-                result.repeated += staging.drop_repeats([table], chunk.keyhashes)
             folder_ids = ensure_folders(drive, chunk.paths, folder_ids)
             # The parser reads the next chunk while the database merges this one.
             parser.request()
@@ -203,7 +201,7 @@ def _import(
             raise ManifestInvalid(reader.problems, reader.invalid_entries)
         result.skipped = reader.invalid_entries
         result.repeated = staging.settle_repeats(
-            parser.keyhashes, result.repeated, drive=drive, created_after=last_id_before
+            parser.keyhashes, drive=drive, created_after=last_id_before
         )
         result.entries = staged - sum(len(r.indexes) - 1 for r in result.repeated)
         if update:
@@ -230,12 +228,6 @@ def _import(
     return result
 
 
-def _repeated_values(values: np.ndarray) -> np.ndarray:
-    """The values that occur more than once."""
-    ordered = np.sort(values)
-    return np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
-
-
 def _last_file_id() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {FileEntry._meta.db_table}")
@@ -246,9 +238,6 @@ def _last_file_id() -> int:
 class _Chunk:
     rows: list[tuple]
     paths: set[str]
-    #: The chunk's key hashes; ``may_repeat`` when two are equal.
-    keyhashes: np.ndarray
-    may_repeat: bool
 
 
 class _ChunkParser:
@@ -308,7 +297,6 @@ class _ChunkParser:
         rows: list[tuple] = []
         paths: set[str] = set()
         keyhashes = self.keyhashes
-        first = len(keyhashes)
         make_row, size, progress, reader = self.make_row, self.size, self.progress, self.reader
         for entry in self._entries:
             paths.add(entry.path)
@@ -323,9 +311,7 @@ class _ChunkParser:
             if progress:
                 progress(reader.seen)
             return None
-        hashes = np.frombuffer(keyhashes[first:], dtype=np.int64)  # a copy's view
-        may_repeat = np.unique(hashes).size < hashes.size
-        return _Chunk(rows, paths, hashes, may_repeat)
+        return _Chunk(rows, paths)
 
 
 class _Staging:
@@ -413,58 +399,32 @@ class _Staging:
                         found.setdefault((path, filename), []).append((int(idx), table))
         return found
 
-    def drop_repeats(self, tables: list[str], keyhashes: np.ndarray) -> list[RepeatedEntry]:
-        """Find (path, filename) pairs staged more than once in these tables; delete all
-        but the last of each. Candidates come from the key hashes, so a chunk without
-        repeats costs no query."""
-        candidates = _repeated_values(keyhashes)
+    def settle_repeats(
+        self, keyhashes: array, *, drive: Drive, created_after: int
+    ) -> list[RepeatedEntry]:
+        """Every (path, filename) the manifest lists more than once, with all its entries;
+        the last one wins.
+
+        Each chunk's insert kept the first entry of a new file (``DO NOTHING``): such a
+        file is given its last entry's fields here, and only that entry stays staged
+        for ``--update``. Candidates come from the key hashes (8 bytes per entry), so a
+        manifest without repeats costs no query.
+        """
+        ordered = np.sort(np.frombuffer(keyhashes, dtype=np.int64))  # parsing has ended
+        candidates = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         if candidates.size == 0:
             return []
-        repeated = []
-        losers: dict[str, list[int]] = {}
-        for (path, filename), places in sorted(self.occurrences(tables, candidates).items()):
-            if len(places) < 2:
-                continue  # two keys with one hash
-            places.sort()
-            repeated.append(RepeatedEntry(path, filename, [idx for idx, _ in places]))
-            for idx, table in places[:-1]:
-                losers.setdefault(table, []).append(idx)
-        self._for_staged(losers, "DELETE FROM {table} WHERE idx IN ({indexes})")
-        return repeated
-
-    def settle_repeats(
-        self,
-        keyhashes: array,
-        in_chunks: list[RepeatedEntry],
-        *,
-        drive: Drive,
-        created_after: int,
-    ) -> list[RepeatedEntry]:
-        """Every (path, filename) the manifest lists more than once, with all its entries.
-
-        Repeats inside one chunk were dropped before its merge (``drop_repeats``). A new
-        file repeated across chunks was created from its first entry: it is given its
-        last entry's fields here, and only that entry stays staged for ``--update``.
-        """
-        candidates = _repeated_values(np.frombuffer(keyhashes, dtype=np.int64))
-        if candidates.size == 0:
-            return in_chunks
-        dropped: dict[tuple[str, str], list[int]] = {}
-        for repeat in in_chunks:
-            dropped.setdefault((repeat.path, repeat.filename), []).extend(repeat.indexes[:-1])
         repeated = []
         winners: dict[str, list[int]] = {}
         losers: dict[str, list[int]] = {}
         for (path, filename), places in sorted(self.occurrences(self.tables, candidates).items()):
-            indexes = sorted([*dropped.get((path, filename), []), *(i for i, _ in places)])
-            if len(indexes) < 2:
-                continue
-            repeated.append(RepeatedEntry(path, filename, indexes))
+            if len(places) < 2:
+                continue  # two locations with one hash
             places.sort()
-            if len(places) > 1:
-                winners.setdefault(places[-1][1], []).append(places[-1][0])
-                for idx, table in places[:-1]:
-                    losers.setdefault(table, []).append(idx)
+            repeated.append(RepeatedEntry(path, filename, [idx for idx, _ in places]))
+            winners.setdefault(places[-1][1], []).append(places[-1][0])
+            for idx, table in places[:-1]:
+                losers.setdefault(table, []).append(idx)
         # A file this import created gets the fields of its last entry.
         file_table = FileEntry._meta.db_table
         fields = ", ".join(f"{name} = s.{name}" for name in [*SCANNER_FIELDS, "date"])
