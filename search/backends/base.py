@@ -114,15 +114,18 @@ class SearchBackend:
     def _select_rows(self) -> str:
         """The index rows of the files ``f`` (a FROM/JOIN follows)."""
         fold = self.fold_sql.format
-        body = "f.description || ' ' || f.notes"
-        tags = "COALESCE(g.name, '') || ' ' || f.camera"
+        body = self.folded_words("f.description", "f.notes")
+        tags = self.folded_words("COALESCE(g.name, '')", "f.camera")
         return (
             f"SELECT f.id, f.folder_id, f.drive_id, f.category, {fold('f.filename')}, "
-            f"{fold('f.title')}, "
-            f"{fold(body)}, {fold(tags)}, f.imported_at "
+            f"{fold('f.title')}, {body}, {tags}, f.imported_at "
             "FROM catalog_fileentry f "
             "LEFT JOIN catalog_projectgroup g ON g.id = f.project_group_id "
         )
+
+    def folded_words(self, *parts: str) -> str:
+        """SQL: the text columns ``parts``, joined by spaces, folded."""
+        return self.fold_sql.format(" || ' ' || ".join(parts))
 
     COLUMNS = "(file_id, folder_id, drive_id, category, name, title, body, tags, imported_at)"
 

@@ -193,10 +193,18 @@ def _on_the_row(
 class SQLiteBackend(SearchBackend):
     vendor = "sqlite"
     # ASCII text (as many characters as bytes) folds with SQLite's own lower(); only the
-    # rest calls into Python.
+    # rest calls into Python. Empty text (most curator fields at import) is left at once.
     fold_sql = (
-        "(CASE WHEN length({0}) = length(CAST({0} AS BLOB)) THEN lower({0}) ELSE phs_fold({0}) END)"
+        "(CASE WHEN {0} = '' THEN '' WHEN length({0}) = length(CAST({0} AS BLOB)) "
+        "THEN lower({0}) ELSE phs_fold({0}) END)"
     )
+
+    def folded_words(self, *parts: str) -> str:
+        # Each part folded on its own (the same text: a space composes with nothing), so
+        # the parts an import leaves empty cost next to nothing: 11,000 → 2,000
+        # instructions per row indexed (callgrind). On PostgreSQL the extra function
+        # calls cost more than they save.
+        return " || ' ' || ".join(self.fold_sql.format(part) for part in parts)
 
     def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
         if pattern_kind == "contains":
@@ -339,7 +347,12 @@ class SQLiteBackend(SearchBackend):
                 f"SELECT f.id FROM catalog_fileentry f WHERE {condition}",
                 params,
             )
-            cursor.execute(f"DELETE FROM {TABLE} WHERE file_id IN (SELECT id FROM {IDS})")
+            # Old rows out; files newer than every indexed one (an import's new files)
+            # have none, and are not looked for.
+            cursor.execute(
+                f"DELETE FROM {TABLE} WHERE file_id IN (SELECT id FROM {IDS} "
+                f"WHERE id <= (SELECT MAX(file_id) FROM {TABLE}))"
+            )
             cursor.execute(
                 f"INSERT INTO {TABLE} {self.COLUMNS} {self._select_rows()}"
                 f"WHERE f.id IN (SELECT id FROM {IDS})"
@@ -354,15 +367,25 @@ class SQLiteBackend(SearchBackend):
                 self._index_folders_sql(folder_condition) + " RETURNING folder_id", folder_params
             )
             new_folders = [row[0] for row in cursor.fetchall()]
-            for start in range(0, len(new_folders), 500):
-                chunk = new_folders[start : start + 500]
+            if new_folders:
+                # One statement: each one writes (and may merge) an FTS segment.
                 cursor.execute(
                     f"INSERT INTO {SQLITE_FOLDERS}(rowid, location) SELECT folder_id, location "
-                    f"FROM {FOLDERS} WHERE folder_id IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
+                    f"FROM {FOLDERS} WHERE folder_id IN (SELECT value FROM json_each(%s))",
+                    [json.dumps(new_folders)],
                 )
             cursor.execute(f"DROP TABLE {IDS}")
             return written
+
+    def _unindexed(self) -> str:
+        # A file newer than every indexed one (an import's new files) is not looked up.
+        # (PostgreSQL keeps the anti-join: probing a re-imported drive's files one by
+        # one there costs more than hashing the index.)
+        return (
+            f"f.drive_id = %s AND (f.id > (SELECT COALESCE(MAX(file_id), 0) FROM {TABLE}) "
+            f"OR NOT EXISTS (SELECT 1 FROM {TABLE} ix "
+            f"WHERE ix.file_id = f.id AND {self.same_import_sql}))"
+        )
 
     def index_drive(self, drive_id: int) -> int:
         return self.index_where(

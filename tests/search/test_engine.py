@@ -13,7 +13,7 @@ from catalog.services.imports import import_manifest
 from search.finder import Search, find, matching_files
 from search.indexing import index_files, rebuild_index
 from search.models import FileIndex
-from search.text import MAX_QUERY_CHARS, parse_query
+from search.text import MAX_QUERY_CHARS, fold, parse_query
 from tests.conftest import entry
 from workflow.services import bulk
 from workflow.services.review import save_decision
@@ -169,6 +169,23 @@ def test_description_notes_and_project_group_are_words(archive, curator):
     assert names("lights") == {"IMG_9999.jpg"}
     assert names("shabnam") == {"IMG_9999.jpg"}
     assert names("khoj resid") == {"IMG_9999.jpg"}
+
+
+def test_index_rows_hold_the_folded_text_each_part_folded_alike(archive, curator):
+    """Each part of the body and tags is folded on its own: the stored text is the
+    fold of the whole, empty parts included."""
+    description = unicodedata.normalize("NFD", "ÉTÉ à Khoj")
+    save_decision(
+        file=file("IMG_9999.jpg"),
+        user=curator,
+        changes={"description": description, "notes": "", "title": "Ünïcode TITLE"},
+    )
+    row = FileIndex.objects.get(file__filename="IMG_9999.jpg")
+    entry_ = FileEntry.objects.select_related("project_group").get(filename="IMG_9999.jpg")
+    assert row.title == fold("Ünïcode TITLE") == "ünïcode title"
+    assert row.body == fold(f"{description} ") == "été à khoj "
+    assert row.tags == fold(f" {entry_.camera}")
+    assert row.name == "img_9999.jpg"
 
 
 BAD = [
