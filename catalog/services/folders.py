@@ -32,9 +32,11 @@ def ensure_folders(
     ``known``: the drive's folders as a previous call returned them (an import calls
     this once per chunk); it is updated in place instead of reading them again.
     """
-    if known is None:
-        known = dict(Folder.objects.filter(drive=drive).values_list("path", "id"))
-    ids = known
+    ids = (
+        known
+        if known is not None
+        else dict(Folder.objects.filter(drive=drive).values_list("path", "id"))
+    )
     wanted = set()
     for path in paths:
         if path not in ids and path not in wanted:

@@ -153,11 +153,21 @@ class SearchBackend:
             written += self.index_where(f"f.id IN ({placeholders})", chunk)
         return written
 
+    #: Take a file newer than every indexed one (an import's new files) as unindexed
+    #: without looking it up. Off where the lookup is a hash anti-join (PostgreSQL):
+    #: probing a re-imported drive's files one by one there costs more than hashing the
+    #: index.
+    new_files_unlooked = False
+
     def _unindexed(self) -> str:
-        return (
-            f"f.drive_id = %s AND NOT EXISTS (SELECT 1 FROM {TABLE} ix "
+        unindexed = (
+            f"NOT EXISTS (SELECT 1 FROM {TABLE} ix "
             f"WHERE ix.file_id = f.id AND {self.same_import_sql})"
         )
+        if self.new_files_unlooked:
+            newer = f"f.id > (SELECT COALESCE(MAX(file_id), 0) FROM {TABLE})"
+            unindexed = f"({newer} OR {unindexed})"
+        return f"f.drive_id = %s AND {unindexed}"
 
     def index_drive(self, drive_id: int) -> int:
         """Index the drive's files that are new or changed since they were indexed."""

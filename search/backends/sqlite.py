@@ -192,6 +192,7 @@ def _on_the_row(
 
 class SQLiteBackend(SearchBackend):
     vendor = "sqlite"
+    new_files_unlooked = True
     # ASCII text (as many characters as bytes) folds with SQLite's own lower(); only the
     # rest calls into Python. Empty text (most curator fields at import) is left at once.
     fold_sql = (
@@ -376,16 +377,6 @@ class SQLiteBackend(SearchBackend):
                 )
             cursor.execute(f"DROP TABLE {IDS}")
             return written
-
-    def _unindexed(self) -> str:
-        # A file newer than every indexed one (an import's new files) is not looked up.
-        # (PostgreSQL keeps the anti-join: probing a re-imported drive's files one by
-        # one there costs more than hashing the index.)
-        return (
-            f"f.drive_id = %s AND (f.id > (SELECT COALESCE(MAX(file_id), 0) FROM {TABLE}) "
-            f"OR NOT EXISTS (SELECT 1 FROM {TABLE} ix "
-            f"WHERE ix.file_id = f.id AND {self.same_import_sql}))"
-        )
 
     def index_drive(self, drive_id: int) -> int:
         return self.index_where(
