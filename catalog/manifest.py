@@ -20,8 +20,17 @@ from django.utils import timezone
 from .models import Category
 
 OSHASH_RE = re.compile(r"^[0-9a-fA-F]{16}$")
-#: C0 controls, DEL and C1 controls: never legitimate in a file or folder name.
-CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: C0 controls, DEL and C1 controls: never legitimate in a file or folder name. Lone
+#: surrogates (U+D800–U+DFFF) are in the same class so the fast path passes on them in
+#: the same scan; ``_text_problem`` tells the two apart for the message.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
+#: A name on the drive that is not UTF-8 (a scanner wrote its bytes as surrogate
+#: escapes): neither PostgreSQL nor pad.ma can hold it, so the entry is refused.
+NOT_UNICODE = "{value!r} is not valid Unicode (it holds a lone surrogate escape)"
+NOT_UNICODE_NAME = (
+    f"{NOT_UNICODE}: the name on the drive is not UTF-8; rename it there and scan again"
+)
 DRIVE_DATE_SUFFIX_RE = re.compile(r"_20\d\d-\d\d-\d\d$")
 MAX_NAME_LENGTH = 4096
 MAX_TEXT = {"file_type": 255, "resolution": 64, "camera": 255, "date_exif": 64}
@@ -80,7 +89,7 @@ def validate_drive_name(name: str) -> str | None:
     if len(name) > 255:
         return "drive name is longer than 255 characters"
     if CONTROL_RE.search(name) or "/" in name or "\\" in name:
-        return f"drive name {name!r} contains a slash or a control character"
+        return f"drive name {name!r} contains a slash, a control character or bad Unicode"
     return None
 
 
@@ -241,7 +250,7 @@ class _EntryValidator:
         elif "/" in value:
             self.problem(index, "filename", f"{value!r} contains a slash")
         elif CONTROL_RE.search(value):
-            self.problem(index, "filename", f"{value!r} contains a control character")
+            self.problem(index, "filename", _text_problem(value, name=True))
         elif len(value) > MAX_NAME_LENGTH:
             self.problem(index, "filename", f"is longer than {MAX_NAME_LENGTH} characters")
         return value
@@ -253,7 +262,7 @@ class _EntryValidator:
             self.problem(index, "path", f"must be a string, got {_json_type(value)}")
             return ""
         if CONTROL_RE.search(value):
-            self.problem(index, "path", f"{value!r} contains a control character")
+            self.problem(index, "path", _text_problem(value, name=True))
             return ""
         if len(value) > MAX_NAME_LENGTH:
             self.problem(index, "path", f"is longer than {MAX_NAME_LENGTH} characters")
@@ -315,7 +324,7 @@ class _EntryValidator:
             self.problem(index, field, f"is longer than {MAX_TEXT[field]} characters")
             return ""
         if CONTROL_RE.search(value):
-            self.problem(index, field, f"{value!r} contains a control character")
+            self.problem(index, field, _text_problem(value))
             return ""
         return value
 
@@ -411,6 +420,13 @@ def _plain_entry(index: int, raw: dict) -> ManifestEntry | None:
     )
 
 
+def _text_problem(value: str, *, name: bool = False) -> str:
+    """What is wrong with a text that ``CONTROL_RE`` flagged."""
+    if SURROGATE_RE.search(value):
+        return (NOT_UNICODE_NAME if name else NOT_UNICODE).format(value=value)
+    return f"{value!r} contains a control character"
+
+
 def _int_from_text(text: str) -> float:
     text = text.strip()
     return int(text) if text.isdigit() else float(text)
@@ -458,16 +474,56 @@ class ManifestReader:
 def read_manifest(reader: ManifestReader) -> Iterator[ManifestEntry]:
     validate = reader._validate
     stream = _check_is_array(reader.stream)
+    items = ijson.items(stream, "item", use_float=True)
+    skip, rereading = 0, False
     try:
-        for index, raw in enumerate(ijson.items(stream, "item", use_float=True)):
-            reader.seen = index + 1
-            entry = validate(index, raw)
-            if entry is not None:
-                yield entry
+        while True:
+            try:
+                for index, raw in enumerate(items, start=reader.seen):
+                    reader.seen = index + 1
+                    if index < skip:
+                        continue  # read again after a rewind: validated already
+                    entry = validate(index, raw)
+                    if entry is not None:
+                        yield entry
+                return
+            except UnicodeDecodeError as error:
+                # The C parser cannot return a lone surrogate (``"bad\\udce9.jpg"``, what
+                # Python's json writes for a name that is not UTF-8). Read the manifest
+                # again with ijson's Python parser, which can, so that entry is reported
+                # with its field like any other and --skip-invalid can import the rest.
+                if rereading or not _is_surrogate_escape(error):
+                    raise
+                skip, reader.seen, rereading = reader.seen, 0, True
+                items = _reread_with_python_parser(reader.stream)
     except ijson.JSONError as error:
-        raise ManifestFormatError(f"not valid JSON: {error}") from error
+        raise ManifestFormatError(f"not valid JSON{_at_entry(reader)}: {error}") from error
     except UnicodeDecodeError as error:
-        raise ManifestFormatError(f"not UTF-8 text: {error}") from error
+        raise ManifestFormatError(f"not UTF-8 text{_at_entry(reader)}: {error}") from error
+
+
+def _at_entry(reader: ManifestReader) -> str:
+    """Where a whole-file problem showed: the entry being read when it did."""
+    return f" at entry {reader.seen}" if reader.seen else ""
+
+
+def _is_surrogate_escape(error: UnicodeDecodeError) -> bool:
+    """yajl decodes a ``\\udXXX`` escape to the three bytes ED A0–BF xx, never UTF-8."""
+    return (
+        isinstance(error.object, bytes) and re.search(rb"\xed[\xa0-\xbf]", error.object) is not None
+    )
+
+
+def _reread_with_python_parser(stream: IO[bytes]):
+    try:
+        stream.seek(0)
+    except (AttributeError, OSError) as error:
+        raise ManifestFormatError(
+            "a name is not valid Unicode (a surrogate escape such as \\udce9), and the "
+            "manifest cannot be read again from the start to say which entry holds it"
+        ) from error
+    python_parser = ijson.get_backend("python")
+    return python_parser.items(_check_is_array(stream), "item", use_float=True)
 
 
 def _check_is_array(stream: IO[bytes]) -> "_Prefixed":

@@ -361,3 +361,30 @@ def test_verbose_prints_progress_every_hundred_entries(write_manifest):
     assert counts[:3] == ["100", "200", "300"]
     assert counts[-1] == "350"
     assert "350 entries, 350 created" in out.getvalue()
+
+
+def test_a_name_that_is_not_unicode_refuses_the_import_and_changes_nothing(
+    three_files, write_manifest, two_per_chunk
+):
+    run(three_files)
+    before = snapshot()
+    entries = [entry("new-1.jpg"), entry("new-2.jpg"), entry("new-3.jpg"), entry("bad\udce9.jpg")]
+    bad = write_manifest(json.dumps(entries).encode(), "PHS_copyALL.json")
+    with pytest.raises(CommandError, match="1 invalid entry; nothing was imported"):
+        run(bad)
+    assert snapshot() == before
+
+
+def test_skip_invalid_imports_around_a_name_that_is_not_unicode(write_manifest, two_per_chunk):
+    # The bad name is in the third chunk: the first two are staged before the manifest is
+    # read again from the start, and none of their entries is staged twice.
+    entries = [entry(f"f{i}.jpg", "d") for i in range(4)]
+    entries += [entry("bad\udce9.jpg", "d"), entry("after.jpg", "d")]
+    output = run(write_manifest(json.dumps(entries).encode()), "--skip-invalid")
+    assert "entry 4: filename: 'bad\\udce9.jpg' is not valid Unicode" in output
+    assert "5 entries, 5 created, 0 updated, 0 unchanged, 1 skipped" in output
+    assert sorted(FileEntry.objects.values_list("filename", flat=True)) == [
+        "after.jpg",
+        *[f"f{i}.jpg" for i in range(4)],
+    ]
+    assert Folder.objects.get(path="d").file_count == 5

@@ -275,3 +275,66 @@ def test_problem_log_keeps_a_bounded_list_but_counts_all():
     assert reader.problems.count == 5000
     assert len(reader.problems.items) == 1000
     assert reader.invalid_entries == 5000
+
+
+# A name that is not UTF-8 on the drive reaches a manifest as a lone surrogate escape
+# ("bad\udce9.jpg": what Python's json writes for a name decoded with surrogateescape).
+# The catalog cannot hold it (nor can PostgreSQL or pad.ma), so its entry is refused
+# with its field, like any other bad entry, and the entries around it are read.
+def surrogate_manifest() -> bytes:
+    return json.dumps(
+        [
+            {"filename": "\U0001f600 before.jpg"},  # a surrogate *pair*: a legal emoji
+            {"path": "a", "filename": "bad\udce9.jpg"},
+            {"path": "caf\udce9", "filename": "in-a-bad-folder.jpg"},
+            {"filename": "c.jpg", "camera": "Nikon \ud800"},
+            {"filename": "after.jpg", "path": "नमस्ते"},
+        ]
+    ).encode()  # ensure_ascii: every non-ASCII character as an escape, as scanners write
+
+
+def test_a_name_that_is_not_unicode_is_named_with_its_entry_and_field():
+    valid, problems = read(surrogate_manifest())
+    assert [(e.path, e.filename) for e in valid] == [
+        ("", "\U0001f600 before.jpg"),
+        ("नमस्ते", "after.jpg"),
+    ]
+    assert problems == [
+        "entry 1: filename: 'bad\\udce9.jpg' is not valid Unicode (it holds a lone surrogate "
+        "escape): the name on the drive is not UTF-8; rename it there and scan again",
+        "entry 2: path: 'caf\\udce9' is not valid Unicode (it holds a lone surrogate escape): "
+        "the name on the drive is not UTF-8; rename it there and scan again",
+        "entry 3: camera: 'Nikon \\ud800' is not valid Unicode (it holds a lone surrogate escape)",
+    ]
+
+
+def test_a_surrogate_far_into_the_manifest_is_found_after_a_rewind():
+    entries = [{"filename": f"f{i}.jpg"} for i in range(3000)]
+    entries[2500] = {"filename": "bad\udce9.jpg"}
+    reader = ManifestReader(io.BytesIO(json.dumps(entries).encode()))
+    valid = [e.index for e in reader]
+    assert valid == [i for i in range(3000) if i != 2500]  # each entry once, in order
+    assert [str(p)[:30] for p in reader.problems.items] == ["entry 2500: filename: 'bad\\udc"]
+    assert (reader.seen, reader.invalid_entries) == (3000, 1)
+
+
+def test_a_surrogate_in_a_stream_that_cannot_rewind_refuses_the_file():
+    class OneWay(io.RawIOBase):
+        def __init__(self, data):
+            self.data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            chunk = self.data.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    with pytest.raises(ManifestFormatError, match="cannot be read again from the start"):
+        list(ManifestReader(io.BufferedReader(OneWay(surrogate_manifest()))))
+
+
+def test_bytes_that_are_not_utf8_refuse_the_file_naming_the_entry():
+    with pytest.raises(ManifestFormatError, match=r"^not valid JSON at entry 1: "):
+        read(b'[{"filename": "ok.jpg"}, {"filename": "raw\xe9.jpg"}]')
