@@ -388,3 +388,28 @@ def test_skip_invalid_imports_around_a_name_that_is_not_unicode(write_manifest, 
         *[f"f{i}.jpg" for i in range(4)],
     ]
     assert Folder.objects.get(path="d").file_count == 5
+
+
+def test_an_import_has_its_own_sqlite_page_cache_and_gives_the_sites_back(
+    write_manifest, monkeypatch
+):
+    from django.db import connection
+
+    from catalog.services import imports
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's page cache lives in the server")
+
+    def cache_size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    seen, real_import = [], imports._import
+    monkeypatch.setattr(
+        imports, "_import", lambda *args: seen.append(cache_size()) or real_import(*args)
+    )
+    before = cache_size()
+    import_manifest(write_manifest([entry("a.jpg")]), drive_name="D")
+    assert seen == [-imports.IMPORT_SQLITE_CACHE_KIB]
+    assert cache_size() == before != seen[0]
