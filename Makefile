@@ -27,8 +27,8 @@ test: $(STAMP) ## The whole test suite (SQLite, or PostgreSQL when DATABASE_URL 
 	@# Each browser test module runs in a process of its own: their live servers share
 	@# SQLite's in-memory test database across threads, and that state must not leak.
 	$(VENV)/bin/pytest -m "not browser"
-	$(VENV)/bin/pytest tests/deploy/test_browser_csp.py
-	$(VENV)/bin/pytest tests/browser
+	@set -e; for module in tests/deploy/test_browser_csp.py tests/browser/test_*.py; do \
+	  echo "$(VENV)/bin/pytest $$module"; $(VENV)/bin/pytest $$module; done
 
 test-postgres: $(STAMP) ## The suite against the local PostgreSQL
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
