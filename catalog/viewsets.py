@@ -1,6 +1,7 @@
 """The catalog in the Wagtail admin: drives, files, project groups and duplicate groups,
 as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 
+from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -8,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import (
     EditView,
     IndexView,
@@ -240,8 +242,28 @@ class ProjectGroupViewSet(SnippetViewSet):
     search_backend_name = None
 
 
+class ComputedRowsPolicy(ModelPermissionPolicy):
+    """Rows the services compute: viewed in the admin, never added, edited or deleted
+    through its forms, not even by a superuser. A duplicate group's oshash, copies and
+    reclaimable bytes come from ``update_duplicates``; the one hand-made choice, the
+    primary copy, has an action of its own (*Make primary*), which checks the Django
+    permission ``catalog.change_duplicategroup`` itself."""
+
+    WRITES = frozenset({"add", "change", "delete"})
+
+    def user_has_permission(self, user, action):
+        return action not in self.WRITES and super().user_has_permission(user, action)
+
+    def users_with_any_permission(self, actions):
+        reads = [action for action in actions if action not in self.WRITES]
+        if not reads:
+            return get_user_model().objects.none()
+        return super().users_with_any_permission(reads)
+
+
 class DuplicateGroupInspectView(InspectView):
-    """A group's copies side by side, each with a *Make primary* button."""
+    """A group's copies side by side, each with a *Make primary* button (for those who
+    may choose primaries)."""
 
     template_name = "catalog/duplicate_group_inspect.html"
 
@@ -255,6 +277,7 @@ class DuplicateGroupInspectView(InspectView):
             .order_by("drive__name", "path", "filename")
         )
         context["copies"] = [(copy, make_primary_url(copy)) for copy in copies]
+        context["can_choose_primary"] = self.request.user.has_perm("catalog.change_duplicategroup")
         return context
 
 

@@ -4,13 +4,17 @@ from django.templatetags.static import static
 from django.urls import path
 from django.utils.html import format_html
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
 from . import views
 from .bulk_actions import MakePrimaryBulkAction
 from .curate.hooks import register as register_curate
-from .viewsets import CatalogViewSetGroup
+from .models import DuplicateGroup
+from .viewsets import CatalogViewSetGroup, ComputedRowsPolicy
 
+# Duplicate groups have no add, edit or delete form (the listing opens their copies).
+register_permission_policy(DuplicateGroup, ComputedRowsPolicy(DuplicateGroup), exact_class=True)
 register_snippet(CatalogViewSetGroup)
 register_curate()
 hooks.register("register_bulk_action", MakePrimaryBulkAction)

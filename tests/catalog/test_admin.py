@@ -266,3 +266,31 @@ def test_listing_shows_status_colours_and_plain_cells(client, catalog, curator):
     assert f'style="background: {upload}" aria-hidden="true"></span>Upload</span>' in html
     assert 'class="phs-status phs-status--unreviewed"' in html
     assert "Expansion:/Documents/press/press.pdf" in html
+
+
+@pytest.mark.parametrize("who", ["reviewer", "operator", "admin_user"])
+def test_duplicate_groups_have_no_forms_even_for_superusers(client, catalog, request, who):
+    """A group's facts come from update_duplicates; typing another oshash or member count
+    into a form would corrupt them. Only the primary is chosen by hand (Make primary)."""
+    login(client, request.getfixturevalue(who))
+    group = DuplicateGroup.objects.get(oshash=SAME)
+    before = list(DuplicateGroup.objects.values().order_by("pk"))
+    base = "/admin/snippets/catalog/duplicategroup"
+    listing = client.get(f"{base}/").content.decode()
+    assert f"{base}/inspect/{group.pk}/" in listing
+    assert f"{base}/edit/{group.pk}/" not in listing and f"{base}/add/" not in listing
+    for url in (f"{base}/add/", f"{base}/edit/{group.pk}/", f"{base}/delete/{group.pk}/"):
+        assert client.get(url).status_code == 302, url  # Wagtail: permission denied
+        assert client.post(url, {"oshash": "0" * 16, "member_count": 9}).status_code == 302
+    assert list(DuplicateGroup.objects.values().order_by("pk")) == before
+    assert client.get(f"{base}/inspect/{group.pk}/").status_code == 200
+
+
+def test_only_those_who_choose_primaries_see_make_primary(client, catalog, curator, reviewer):
+    group = DuplicateGroup.objects.get(oshash=SAME)
+    url = f"/admin/snippets/catalog/duplicategroup/inspect/{group.pk}/"
+    login(client, reviewer)
+    assert "Make primary" in client.get(url).content.decode()
+    login(client, curator)
+    page = client.get(url).content.decode()
+    assert "copies/HD.1080.mp4" in page and "Make primary" not in page
