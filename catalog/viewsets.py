@@ -242,23 +242,35 @@ class ProjectGroupViewSet(SnippetViewSet):
     search_backend_name = None
 
 
-class ComputedRowsPolicy(ModelPermissionPolicy):
-    """Rows the services compute: viewed in the admin, never added, edited or deleted
-    through its forms, not even by a superuser. A duplicate group's oshash, copies and
-    reclaimable bytes come from ``update_duplicates``; the one hand-made choice, the
-    primary copy, has an action of its own (*Make primary*), which checks the Django
-    permission ``catalog.change_duplicategroup`` itself."""
+class CatalogPermissionPolicy(ModelPermissionPolicy):
+    """The model's Django permissions, less the admin actions in ``never``: writes the
+    catalog's services make, which a generic admin form would make around them (and so
+    leave folder counts, duplicate groups and the search index behind). Denied to
+    superusers too; the Django permissions stay for the services' own checks."""
 
-    WRITES = frozenset({"add", "change", "delete"})
+    def __init__(self, model, *, never: set[str]):
+        super().__init__(model)
+        self.never = frozenset(never)
 
     def user_has_permission(self, user, action):
-        return action not in self.WRITES and super().user_has_permission(user, action)
+        return action not in self.never and super().user_has_permission(user, action)
 
     def users_with_any_permission(self, actions):
-        reads = [action for action in actions if action not in self.WRITES]
-        if not reads:
+        allowed = [action for action in actions if action not in self.never]
+        if not allowed:
             return get_user_model().objects.none()
-        return super().users_with_any_permission(reads)
+        return super().users_with_any_permission(allowed)
+
+
+#: What each catalog model may not do through the admin's generic views, and why.
+ADMIN_NEVER = {
+    # Files come from imports and stay (a file missing from a new manifest is reported,
+    # not deleted); the form has only the curator's fields, so "add" was a 500.
+    FileEntry: {"add", "delete"},
+    # update_duplicates computes groups; the one hand-made choice, the primary copy, has
+    # its own action (Make primary), which checks catalog.change_duplicategroup itself.
+    DuplicateGroup: {"add", "change", "delete"},
+}
 
 
 class DuplicateGroupInspectView(InspectView):

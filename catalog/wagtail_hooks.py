@@ -10,11 +10,10 @@ from wagtail.snippets.models import register_snippet
 from . import views
 from .bulk_actions import MakePrimaryBulkAction
 from .curate.hooks import register as register_curate
-from .models import DuplicateGroup
-from .viewsets import CatalogViewSetGroup, ComputedRowsPolicy
+from .viewsets import ADMIN_NEVER, CatalogPermissionPolicy, CatalogViewSetGroup
 
-# Duplicate groups have no add, edit or delete form (the listing opens their copies).
-register_permission_policy(DuplicateGroup, ComputedRowsPolicy(DuplicateGroup), exact_class=True)
+for model, never in ADMIN_NEVER.items():
+    register_permission_policy(model, CatalogPermissionPolicy(model, never=never), exact_class=True)
 register_snippet(CatalogViewSetGroup)
 register_curate()
 hooks.register("register_bulk_action", MakePrimaryBulkAction)

@@ -294,3 +294,20 @@ def test_only_those_who_choose_primaries_see_make_primary(client, catalog, curat
     login(client, curator)
     page = client.get(url).content.decode()
     assert "copies/HD.1080.mp4" in page and "Make primary" not in page
+
+
+@pytest.mark.parametrize("who", ["operator", "admin_user"])
+def test_files_are_neither_added_nor_deleted_in_the_admin(client, catalog, request, who):
+    """Files come from imports and stay; an admin form would go around the services
+    (folder counts, duplicate groups, search index). Adding one was a 500."""
+    login(client, request.getfixturevalue(who))
+    file = FileEntry.objects.get(drive__name="Expansion", filename="press.pdf")
+    before = FileEntry.objects.count()
+    assert f"{FILES}add/" not in client.get(FILES).content.decode()
+    assert client.get(f"{FILES}add/").status_code == 302  # Wagtail: permission denied
+    assert client.post(f"{FILES}add/", {"status": "upload", "title": "x"}).status_code == 302
+    assert client.post(f"{FILES}delete/{file.pk}/").status_code == 302
+    bulk_delete = f"/admin/bulk/catalog/fileentry/delete/?id={file.pk}&next={FILES}"
+    assert client.post(bulk_delete).status_code in (302, 404)
+    assert FileEntry.objects.count() == before
+    assert client.get(f"{FILES}edit/{file.pk}/").status_code == 200  # deciding stays
