@@ -420,3 +420,15 @@ def test_whole_catalog_counts_are_cached(archive):
     assert facet_counts(FileEntry.objects.none()) == {
         key: {} for key in facet_counts(FileEntry.objects.none())
     }
+
+
+def test_the_dashboards_search_box_finds_files_not_pages(client, curator):
+    """The site has no pages: Wagtail's "Search all pages…" box now asks Find files."""
+    import re
+
+    client.force_login(curator)
+    html = client.get("/admin/").content.decode()
+    forms = re.findall(r'<form[^>]*role="search"[^>]*>', html)
+    assert len(forms) == 1 and f'action="{FIND}"' in forms[0]
+    assert 'name="q"' in html and "Search all pages" not in html
+    assert client.get(FIND, {"q": "anything"}).status_code == 200
