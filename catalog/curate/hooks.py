@@ -1,4 +1,4 @@
-"""Registers Curate with the Wagtail admin: menu item, URLs, dashboard panels.
+"""Registers Curate with the Wagtail admin: menu item, URLs, dashboard panels and summary.
 
 Wagtail only auto-loads ``<app>/wagtail_hooks.py``; ``catalog/wagtail_hooks.py`` calls
 ``register()`` once.
@@ -9,7 +9,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from .api import VIEW
-from .panels import dashboard_panels
+from .panels import dashboard_panels, summary_items
 
 _registered = False
 
@@ -40,3 +40,5 @@ def register() -> None:
     hooks.register("register_admin_menu_item", curate_menu_item)
     hooks.register("register_admin_urls", curate_urls)
     hooks.register("construct_homepage_panels", dashboard_panels)
+    # After Wagtail's own summary items (order 0), so it can take theirs out.
+    hooks.register("construct_homepage_summary_items", summary_items, order=100)

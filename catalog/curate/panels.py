@@ -7,7 +7,10 @@ templates need no inline styles or scripts). Each panel is one or two queries.
 from django.db.models import Count
 from django.forms import Media
 from django.urls import reverse
+from wagtail.admin.site_summary import PagesSummaryItem, SummaryItem
 from wagtail.admin.ui.components import Component
+from wagtail.documents.wagtail_hooks import DocumentsSummaryItem
+from wagtail.images.wagtail_hooks import ImagesSummaryItem
 
 from catalog.models import STATUS_COLOURS, Status
 from catalog.selectors import drive_progress
@@ -175,3 +178,31 @@ def dashboard_panels(request, panels: list) -> None:
     panels.append(RecentWorkPanel(user))
     panels.append(ExportStatePanel())
     panels.append(DuplicatesPanel())
+
+
+class CatalogSummaryItem(SummaryItem):
+    """The line under the dashboard's title: drives, files and their size."""
+
+    order = 50
+    template_name = "catalog/curate/panels/site_summary.html"
+
+    def get_context_data(self, parent_context=None):
+        return {
+            **selectors.catalog_summary(),
+            "drives_url": reverse("wagtailsnippets_catalog_drive:list"),
+            "files_url": reverse("wagtailsnippets_catalog_fileentry:list"),
+        }
+
+    def is_shown(self):
+        return self.request.user.has_perm("catalog.view_fileentry")
+
+
+#: Wagtail's own counts, of pages, images and documents this site does not keep.
+_NOT_OURS = (PagesSummaryItem, ImagesSummaryItem, DocumentsSummaryItem)
+
+
+def summary_items(request, items: list) -> None:
+    """construct_homepage_summary_items hook (run after Wagtail's own): the catalog's
+    counts instead of pages, images and documents."""
+    items[:] = [item for item in items if not isinstance(item, _NOT_OURS)]
+    items.append(CatalogSummaryItem(request))

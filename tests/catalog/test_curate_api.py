@@ -566,3 +566,14 @@ def test_dashboard_panels_are_pictures_with_constant_queries(
     with CaptureQueriesContext(connection) as after:
         curator_client.get(reverse("wagtailadmin_home"))
     assert len(after) == len(before)
+
+
+def test_dashboard_summary_counts_drives_and_files_not_pages(curator_client, catalog):
+    import re
+
+    html = curator_client.get(reverse("wagtailadmin_home")).content.decode()
+    summary = re.search(r"<ul[^>]*>(.*?)</ul>", html[html.index("</h1>") :], re.S).group(1)
+    files = FileEntry.objects.count()
+    assert f"{Drive.objects.count()} drives" in summary
+    assert f"{files} files, " in summary
+    assert "Page" not in summary and "Image" not in summary and "Document" not in summary
