@@ -11,6 +11,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import (
+    DeleteView,
     EditView,
     IndexView,
     InspectView,
@@ -27,6 +28,7 @@ from .selectors import (
     files_for_listing,
     root_folder_count,
 )
+from .services.drives import delete_drive
 from .services.files import CURATOR_FIELDS
 
 
@@ -215,10 +217,19 @@ class FileEntryViewSet(SnippetViewSet):
     ]
 
 
+class DriveDeleteView(DeleteView):
+    """Deletes through ``delete_drive``, which settles the duplicate groups that held
+    the drive's copies (a plain delete left them counting files that were gone)."""
+
+    def delete_action(self):
+        delete_drive(self.object, user=self.request.user)
+
+
 class DriveViewSet(SnippetViewSet):
     model = Drive
     icon = "folder-inverse"
     menu_label = _("Drives")
+    delete_view_class = DriveDeleteView
 
     def get_queryset(self, request):
         return drives_with_totals()
