@@ -347,3 +347,13 @@ def test_big_imports_are_indexed_after_commit(
         assert names("later_") == set()  # not yet: the import has not committed
     assert len(callbacks) == 1
     assert len(names("later_")) == 5
+
+
+def test_deleting_a_project_group_reindexes_its_files(archive, curator):
+    bulk.set_project_group(
+        FileEntry.objects.filter(filename="old.mov"), project_group=archive, user=curator
+    )
+    assert names("khoj") == {"old.mov"}
+    archive.delete()  # its files keep no group (SET_NULL), and no longer match its name
+    assert FileEntry.objects.get(filename="old.mov").project_group is None
+    assert names("khoj") == set()
