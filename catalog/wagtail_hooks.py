@@ -8,7 +8,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
 from . import views
-from .bulk_actions import MakePrimaryBulkAction
+from .bulk_actions import DeleteDrivesBulkAction, MakePrimaryBulkAction
 from .curate.hooks import register as register_curate
 from .viewsets import ADMIN_NEVER, CatalogPermissionPolicy, CatalogViewSetGroup
 
@@ -17,6 +17,7 @@ for model, never in ADMIN_NEVER.items():
 register_snippet(CatalogViewSetGroup)
 register_curate()
 hooks.register("register_bulk_action", MakePrimaryBulkAction)
+hooks.register("register_bulk_action", DeleteDrivesBulkAction, order=1)  # after Wagtail's
 
 
 @hooks.register("register_admin_urls")

@@ -62,3 +62,15 @@ def test_the_admin_deletes_a_drive_through_the_service(client, two_drives, opera
     assert client.post(url).status_code == 302
     assert not Drive.objects.filter(pk=drive_b.pk).exists()
     assert not DuplicateGroup.objects.exists()  # a plain delete left both groups behind
+
+
+def test_the_drive_listings_bulk_delete_goes_through_the_service(client, two_drives, operator):
+    update_duplicates()
+    drive_b = Drive.objects.get(name="DriveB")
+    client.force_login(operator)
+    url = f"/admin/bulk/catalog/drive/delete/?id={drive_b.pk}&next=/admin/snippets/catalog/drive/"
+    assert client.get(url).status_code == 200
+    assert client.post(url).status_code == 302
+    assert list(Drive.objects.values_list("name", flat=True)) == ["DriveA"]
+    assert not DuplicateGroup.objects.exists()
+    assert ModelLogEntry.objects.filter(action="wagtail.delete", label="DriveB").exists()
