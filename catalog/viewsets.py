@@ -141,6 +141,24 @@ class FileEditView(EditView):
         return file
 
 
+class FileInspectView(InspectView):
+    """A file's facts as people read them: sizes in units with the exact bytes, a
+    duration as a timecode (the scanner's ``duration_tc`` form), "—" for what the
+    scanner did not see."""
+
+    def get_field_display_value(self, field_name, field):
+        value = getattr(self.object, field_name, None)
+        if value is None or value == "":
+            return "—"
+        if field_name == "size":
+            return f"{filesizeformat(value)} ({value:,} bytes)"
+        if field_name == "duration":
+            minutes, seconds = divmod(value, 60)
+            hours, minutes = divmod(int(minutes), 60)
+            return f"{hours:02}:{minutes:02}:{seconds:06.3f}"
+        return super().get_field_display_value(field_name, field)
+
+
 class FileEntryViewSet(SnippetViewSet):
     model = FileEntry
     icon = "doc-full"
@@ -149,6 +167,7 @@ class FileEntryViewSet(SnippetViewSet):
     list_per_page = 25
     index_view_class = FileIndexView
     edit_view_class = FileEditView
+    inspect_view_class = FileInspectView
 
     def get_queryset(self, request):
         return files_for_listing()

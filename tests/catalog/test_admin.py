@@ -1,5 +1,7 @@
 """The catalog in the Wagtail admin: permissions, listings, filters, edits, primaries."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -311,3 +313,14 @@ def test_files_are_neither_added_nor_deleted_in_the_admin(client, catalog, reque
     assert client.post(bulk_delete).status_code in (302, 404)
     assert FileEntry.objects.count() == before
     assert client.get(f"{FILES}edit/{file.pk}/").status_code == 200  # deciding stays
+
+
+def test_a_files_inspect_page_reads_as_people_read(client, catalog, curator):
+    login(client, curator)
+    video = FileEntry.objects.get(filename="HD.1080.mp4", drive__name="Expansion")
+    FileEntry.objects.filter(pk=video.pk).update(size=1_234_567_890, duration=3725.5)
+    html = client.get(f"{FILES}inspect/{video.pk}/").content.decode()
+    assert "1.1\xa0GB (1,234,567,890 bytes)" in html
+    assert "01:02:05.500" in html
+    values = [v.strip() for v in re.findall(r"<dd>(.*?)</dd>", html, re.S)]
+    assert "None" not in values and "—" in values  # an empty title, a missing date
