@@ -1,8 +1,11 @@
 """The catalog in the Wagtail admin: drives, files, project groups and duplicate groups,
 as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -143,8 +146,9 @@ class FileEditView(EditView):
 
 class FileInspectView(InspectView):
     """A file's facts as people read them: sizes in units with the exact bytes, a
-    duration as a timecode (the scanner's ``duration_tc`` form), "—" for what the
-    scanner did not see."""
+    duration as a timecode (the scanner's ``duration_tc`` form), times in the archive's
+    time zone (Wagtail's inspect template shows them in UTC), "—" for what the scanner
+    did not see."""
 
     def get_field_display_value(self, field_name, field):
         value = getattr(self.object, field_name, None)
@@ -152,6 +156,10 @@ class FileInspectView(InspectView):
             return "—"
         if field_name == "size":
             return f"{filesizeformat(value)} ({value:,} bytes)"
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        if isinstance(value, datetime):
+            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
         if field_name == "duration":
             minutes, seconds = divmod(value, 60)
             hours, minutes = divmod(int(minutes), 60)

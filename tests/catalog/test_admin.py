@@ -1,6 +1,7 @@
 """The catalog in the Wagtail admin: permissions, listings, filters, edits, primaries."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -318,9 +319,14 @@ def test_files_are_neither_added_nor_deleted_in_the_admin(client, catalog, reque
 def test_a_files_inspect_page_reads_as_people_read(client, catalog, curator):
     login(client, curator)
     video = FileEntry.objects.get(filename="HD.1080.mp4", drive__name="Expansion")
-    FileEntry.objects.filter(pk=video.pk).update(size=1_234_567_890, duration=3725.5)
+    taken = datetime(2019, 3, 14, 12, 52, 5, tzinfo=UTC)  # 18:22:05 in Kolkata, as shot
+    FileEntry.objects.filter(pk=video.pk).update(
+        size=1_234_567_890, duration=3725.5, exif_date=taken
+    )
     html = client.get(f"{FILES}inspect/{video.pk}/").content.decode()
     assert "1.1\xa0GB (1,234,567,890 bytes)" in html
     assert "01:02:05.500" in html
+    assert "14 Mar 2019, 6:22 p.m." in html  # the archive's time zone, not UTC
     values = [v.strip() for v in re.findall(r"<dd>(.*?)</dd>", html, re.S)]
     assert "None" not in values and "—" in values  # an empty title, a missing date
+    assert "False" not in values and "No" in values  # is_primary
