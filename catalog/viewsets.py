@@ -1,18 +1,13 @@
 """The catalog in the Wagtail admin: drives, files, project groups and duplicate groups,
 as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 
-from datetime import datetime
-
-from django.contrib.auth import get_user_model
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import Column, DateColumn
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.views.snippets import (
     DeleteView,
     EditView,
@@ -22,6 +17,7 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
+from .admin_views import WRITES, ReadableInspectMixin
 from .filters import FileEntryFilterSet
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
 from .search import search_files
@@ -144,23 +140,15 @@ class FileEditView(EditView):
         return file
 
 
-class FileInspectView(InspectView):
-    """A file's facts as people read them: sizes in units with the exact bytes, a
-    duration as a timecode (the scanner's ``duration_tc`` form), times in the archive's
-    time zone (Wagtail's inspect template shows them in UTC), "—" for what the scanner
-    did not see."""
+class FileInspectView(ReadableInspectMixin, InspectView):
+    """A file's facts as people read them, its duration as a timecode (the scanner's
+    ``duration_tc`` form)."""
+
+    byte_fields = ("size",)
 
     def get_field_display_value(self, field_name, field):
         value = getattr(self.object, field_name, None)
-        if value is None or value == "":
-            return "—"
-        if field_name == "size":
-            return f"{filesizeformat(value)} ({value:,} bytes)"
-        if isinstance(value, bool):
-            return _("Yes") if value else _("No")
-        if isinstance(value, datetime):
-            return date_format(timezone.localtime(value), "DATETIME_FORMAT")
-        if field_name == "duration":
+        if field_name == "duration" and value is not None:
             minutes, seconds = divmod(value, 60)
             hours, minutes = divmod(int(minutes), 60)
             return f"{hours:02}:{minutes:02}:{seconds:06.3f}"
@@ -280,26 +268,6 @@ class ProjectGroupViewSet(SnippetViewSet):
     search_backend_name = None
 
 
-class CatalogPermissionPolicy(ModelPermissionPolicy):
-    """The model's Django permissions, less the admin actions in ``never``: writes the
-    catalog's services make, which a generic admin form would make around them (and so
-    leave folder counts, duplicate groups and the search index behind). Denied to
-    superusers too; the Django permissions stay for the services' own checks."""
-
-    def __init__(self, model, *, never: set[str]):
-        super().__init__(model)
-        self.never = frozenset(never)
-
-    def user_has_permission(self, user, action):
-        return action not in self.never and super().user_has_permission(user, action)
-
-    def users_with_any_permission(self, actions):
-        allowed = [action for action in actions if action not in self.never]
-        if not allowed:
-            return get_user_model().objects.none()
-        return super().users_with_any_permission(allowed)
-
-
 #: What each catalog model may not do through the admin's generic views, and why.
 ADMIN_NEVER = {
     # Files come from imports and stay (a file missing from a new manifest is reported,
@@ -307,7 +275,7 @@ ADMIN_NEVER = {
     FileEntry: {"add", "delete"},
     # update_duplicates computes groups; the one hand-made choice, the primary copy, has
     # its own action (Make primary), which checks catalog.change_duplicategroup itself.
-    DuplicateGroup: {"add", "change", "delete"},
+    DuplicateGroup: WRITES,
 }
 
 

@@ -8,12 +8,13 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
 from . import views
+from .admin_views import PermissionPolicyWithout
 from .bulk_actions import DeleteDrivesBulkAction, MakePrimaryBulkAction
 from .curate.hooks import register as register_curate
-from .viewsets import ADMIN_NEVER, CatalogPermissionPolicy, CatalogViewSetGroup
+from .viewsets import ADMIN_NEVER, CatalogViewSetGroup
 
 for model, never in ADMIN_NEVER.items():
-    register_permission_policy(model, CatalogPermissionPolicy(model, never=never), exact_class=True)
+    register_permission_policy(model, PermissionPolicyWithout(model, never=never), exact_class=True)
 register_snippet(CatalogViewSetGroup)
 register_curate()
 hooks.register("register_bulk_action", MakePrimaryBulkAction)

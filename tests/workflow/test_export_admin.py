@@ -95,3 +95,20 @@ def test_a_dry_run_batch_shows_its_plan(client, padma, import_files, approve, op
     client.force_login(operator)
     page = client.get(f"{BATCHES}inspect/{ExportBatch.objects.get().pk}/").content.decode()
     assert "addMedia" in page and "report-only run" in page
+
+
+def test_inspect_pages_show_times_in_the_archives_time_zone(client, exported, operator):
+    import re
+    from datetime import UTC, datetime
+
+    ExportBatch.objects.filter(pk=exported.pk).update(
+        started_at=datetime(2026, 3, 1, 4, 30, tzinfo=UTC)  # 10:00 in Kolkata
+    )
+    request = ExportRequest.objects.filter(batch=exported).first()
+    client.force_login(operator)
+    for url in (f"{BATCHES}inspect/{exported.pk}/", f"{REQUESTS}inspect/{request.pk}/"):
+        html = client.get(url).content.decode()
+        values = [v.strip() for v in re.findall(r"<dd>(.*?)</dd>", html, re.S)]
+        assert values and "None" not in values, url
+    batch_page = client.get(f"{BATCHES}inspect/{exported.pk}/").content.decode()
+    assert "1 Mar 2026, 10 a.m." in batch_page  # not 4:30 a.m. (UTC)

@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.admin.views.generic import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from catalog.admin_views import WRITES, PermissionPolicyWithout, ReadableInspectMixin
 from workflow.models import ExportBatch, ExportRequest
 
 #: Requests shown on a batch's page (all of them are in the filtered request list).
@@ -25,17 +25,11 @@ BATCH_REQUESTS_SHOWN = 500
 REPORT_SHOWN_CHARS = 200_000
 
 
-class ReadOnlyPolicy(ModelPermissionPolicy):
-    """``view`` as granted; ``add``, ``change`` and ``delete`` for nobody, superusers too."""
-
-    def user_has_permission(self, user, action):
-        return action == "view" and super().user_has_permission(user, action)
-
-    def users_with_any_permission(self, actions):
-        return super().users_with_any_permission([a for a in actions if a == "view"])
+class ReadableInspectView(ReadableInspectMixin, InspectView):
+    """Times in the archive's time zone, "—" for nothing (``catalog.admin_views``)."""
 
 
-class BatchInspectView(InspectView):
+class BatchInspectView(ReadableInspectView):
     template_name = "workflow/export/batch_inspect.html"
 
     def get_context_data(self, **kwargs):
@@ -82,6 +76,7 @@ class ReadOnlyViewSet(ModelViewSet):
 
     add_to_admin_menu = False
     inspect_view_enabled = True
+    inspect_view_class = ReadableInspectView
     copy_view_enabled = False
     list_per_page = 50
 
@@ -183,7 +178,7 @@ def register_export_admin() -> None:
         return
     from wagtail import hooks
 
-    register_permission_policy(ExportBatch, ReadOnlyPolicy(ExportBatch))
-    register_permission_policy(ExportRequest, ReadOnlyPolicy(ExportRequest))
+    register_permission_policy(ExportBatch, PermissionPolicyWithout(ExportBatch, never=WRITES))
+    register_permission_policy(ExportRequest, PermissionPolicyWithout(ExportRequest, never=WRITES))
     hooks.register("register_admin_viewset", lambda: PadmaExportViewSetGroup())
     _registered = True
