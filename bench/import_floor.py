@@ -68,8 +68,10 @@ def foreign_keys(cursor) -> list[str]:
 def copy_drive(cursor, source: int, target: int) -> int:
     from django.db import connection
 
+    from catalog.models import FileEntry
+
     columns = [
-        f.column for f in _file_model()._meta.concrete_fields if f.column not in ("id", "drive_id")
+        f.column for f in FileEntry._meta.concrete_fields if f.column not in ("id", "drive_id")
     ]
     listed = ", ".join(connection.ops.quote_name(c) for c in columns)
     cursor.execute(
@@ -78,12 +80,6 @@ def copy_drive(cursor, source: int, target: int) -> int:
         [target, source],
     )
     return cursor.rowcount
-
-
-def _file_model():
-    from catalog.models import FileEntry
-
-    return FileEntry
 
 
 def measure(variant: str, source: int, target: int) -> tuple[float, int]:
@@ -125,14 +121,14 @@ def main() -> None:
 
     from django.db import connection
 
-    from catalog.models import Drive
+    from catalog.models import Drive, FileEntry
 
     drives = list(Drive.objects.order_by("id").values_list("id", flat=True))
     if not drives:
         sys.exit("no catalog: run bench/catalog_bench.py --steps generate,import first")
     source = drives[len(drives) // 2]
     target = Drive.objects.create(name="import-floor-scratch").id
-    files = _file_model().objects.count()
+    files = FileEntry.objects.count()
     try:
         print(f"{args.database}: {files:,} files in {len(drives)} drives; copying drive {source}")
         if connection.vendor == "postgresql":

@@ -20,7 +20,7 @@ class PermissionPolicyWithout(ModelPermissionPolicy):
     Denied to superusers too; the Django permissions stay for the services' own checks.
     """
 
-    def __init__(self, model, *, never: set[str]):
+    def __init__(self, model, *, never: set[str] | frozenset[str]):
         super().__init__(model)
         self.never = frozenset(never)
 
@@ -35,7 +35,7 @@ class PermissionPolicyWithout(ModelPermissionPolicy):
 
 
 #: The generic views' writes: a read-only model in the admin is one ``never`` these.
-WRITES = {"add", "change", "delete"}
+WRITES = frozenset({"add", "change", "delete"})
 
 
 class ReadableInspectMixin:
