@@ -22,6 +22,7 @@ from django.http import QueryDict
 from catalog.models import Category, Drive, FileEntry, ProjectGroup, ReviewState, Status
 
 from .backends import get_backend
+from .backends.base import IndexFacets
 from .text import Query, parse_query
 
 PER_PAGE = 50
@@ -386,20 +387,12 @@ def _facet_where(search: Search) -> tuple[str, list]:
     return sql, list(params)
 
 
-def _chosen_drives(search: Search) -> list[int]:
-    return [int(v) for v in search.facets.get("drive", []) if v.isdigit()]
-
-
-def _index_where(search: Search) -> tuple[str, list] | None:
-    """The selected INDEX_FACETS as a condition on the index row ``ix`` (None if none)."""
-    clauses, params = [], []
-    drives = _chosen_drives(search)
-    categories = [v for v in search.facets.get("category", []) if v in Category.values]
-    for column, values in (("drive_id", drives), ("category", categories)):
-        if values:
-            clauses.append(f"ix.{column} IN ({', '.join(['%s'] * len(values))})")
-            params += values
-    return (" AND ".join(clauses), params) if clauses else None
+def _index_facets(search: Search) -> IndexFacets:
+    """The selected INDEX_FACETS, for the backend to narrow the query with."""
+    return IndexFacets(
+        drives=tuple(int(v) for v in search.facets.get("drive", []) if v.isdigit()),
+        categories=tuple(v for v in search.facets.get("category", []) if v in Category.values),
+    )
 
 
 def _rows(sql: str, params: list) -> list[tuple]:
@@ -482,22 +475,25 @@ def _find_text(search: Search, query: Query) -> tuple[Tally, list[FileEntry]]:
     facet_where, facet_params = _facet_where(search)
     relevance = search.sort == "relevance"
     ranked, ranked_params = get_backend().ranked_sql(
-        query,
-        score=relevance,
-        within=_index_where(search),
-        drives=_chosen_drives(search),
+        query, score=relevance, facets=_index_facets(search)
     )
     offset = (search.page - 1) * PER_PAGE
-    source = f"SELECT r.file_id, r.score FROM ({ranked}) r"
-    if facet_where:
-        source += f" JOIN catalog_fileentry ON catalog_fileentry.id = r.file_id WHERE {facet_where}"
     threshold = (
         f"(SELECT CASE WHEN n <= {EXACT_LIMIT} THEN {SAMPLE_MODULUS} "
         f"ELSE ({SAMPLE_MODULUS * SAMPLE_SIZE} + n - 1) / n END FROM c)"
     )
     width = len(COLUMNS)  # the widest part: the facet columns
     columns = ", ".join(f"{column} AS c{i}" for i, column in enumerate(facet_columns()))
-    if connection.vendor == "postgresql":
+    if facet_where:
+        # Every match's catalog row is read to check the facets: its facet columns come
+        # along, and are not looked up again for the sample.
+        source = (
+            f"SELECT r.file_id, r.score, {columns} FROM ({ranked}) r "
+            f"JOIN catalog_fileentry ON catalog_fileentry.id = r.file_id WHERE {facet_where}"
+        )
+        facet_row, sampled_rows = "m", ""
+    elif connection.vendor == "postgresql":
+        source, facet_row = f"SELECT r.file_id, r.score FROM ({ranked}) r", "f"
         # One index probe per sampled match, always: a plain join is estimated at a third
         # of the matches (the sample condition's default selectivity) and can be planned
         # as a hash join over all of catalog_fileentry (1.2 s at 1M files).
@@ -506,6 +502,7 @@ def _find_text(search: Search, query: Query) -> tuple[Tally, list[FileEntry]]:
             "WHERE catalog_fileentry.id = m.file_id OFFSET 0) f"
         )
     else:
+        source, facet_row = f"SELECT r.file_id, r.score FROM ({ranked}) r", "f"
         sampled_rows = (
             f"JOIN (SELECT catalog_fileentry.id, {columns} FROM catalog_fileentry) f "
             "ON f.id = m.file_id"
@@ -514,7 +511,7 @@ def _find_text(search: Search, query: Query) -> tuple[Tally, list[FileEntry]]:
     text = lambda sql: f"CAST({sql} AS TEXT)"  # noqa: E731
     parts = [
         f"SELECT 0, {text('n')}{nulls(width - 1)} FROM c",
-        f"SELECT 2, {', '.join(text(f'f.c{i}') for i in range(width))} "
+        f"SELECT 2, {', '.join(text(f'{facet_row}.c{i}') for i in range(width))} "
         f"FROM m {sampled_rows} WHERE {sample_sql('m.file_id', threshold)}",
     ]
     if relevance:

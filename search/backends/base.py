@@ -18,6 +18,7 @@ Filenames never contain ``/``, so nothing else can match.
 # ruff: noqa: S608, S611
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -48,6 +49,30 @@ WEIGHTS = {
 WORD_COLUMNS = ("title", "tags", "body")
 
 
+@dataclass(frozen=True)
+class IndexFacets:
+    """The facets the index holds too (only imports set them): drives and types. A query
+    with them is narrowed inside the index."""
+
+    drives: tuple[int, ...] = ()
+    categories: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.drives or self.categories)
+
+    def condition(self) -> tuple[str, list] | None:
+        """The facets as a condition on the index row ``ix`` (None without any)."""
+        clauses, params = [], []
+        for column, values in (("drive_id", self.drives), ("category", self.categories)):
+            if values:
+                clauses.append(f"ix.{column} IN ({', '.join(['%s'] * len(values))})")
+                params += values
+        return (" AND ".join(clauses), params) if clauses else None
+
+
+NO_FACETS = IndexFacets()
+
+
 class SearchBackend:
     vendor = ""
     #: SQL that folds a text column the way ``search.text.fold`` folds a query.
@@ -60,11 +85,6 @@ class SearchBackend:
     def match_sql(self, query: Query) -> tuple[str, list]:
         """SQL selecting ``file_id`` — once each — of the files matching every term."""
         raise NotImplementedError
-
-    def match_condition(self, query: Query) -> tuple[str, list]:
-        """The same as a condition on the index row ``ix`` (to rank or join it)."""
-        sql, params = self.match_sql(query)
-        return f"ix.file_id IN ({sql})", params
 
     def folder_sql(self, pattern_kind: str, text: str) -> tuple[str, list]:
         """SQL selecting the ids of folders whose folded path contains ``text``
@@ -89,17 +109,10 @@ class SearchBackend:
         )
 
     def ranked_sql(
-        self,
-        query: Query,
-        *,
-        score: bool = True,
-        within: tuple[str, list] | None = None,
-        drives: list[int] = (),
+        self, query: Query, *, score: bool = True, facets: IndexFacets = NO_FACETS
     ) -> tuple[str, list]:
         """SQL selecting ``file_id`` and ``score`` (relevance, or 0 without ``score``) of
-        the matching files (that also satisfy ``within``, a condition on the index row
-        ``ix``: its ``drive_id`` and ``category``; ``drives`` repeats the drives chosen
-        there, for a backend that can narrow its lookups with them). Per term: exact
+        the matching files on the chosen drives and types (``facets``). Per term: exact
         filename 16, filename contains the term 8, oshash prefix 12, a hit in the title
         4, in the project group/camera 2, in the description/notes 1, folder path
         contains the term 1 (a hit: the term's words start words there on SQLite — from

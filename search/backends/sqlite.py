@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from search.text import Query, Term, fold
 
-from .base import WEIGHTS, WORD_COLUMNS, SearchBackend, glob_escape
+from .base import NO_FACETS, WEIGHTS, WORD_COLUMNS, IndexFacets, SearchBackend, glob_escape
 from .sql import (
     FOLDERS,
     SQLITE_DROP_INDEXES,
@@ -296,9 +296,9 @@ class SQLiteBackend(SearchBackend):
         query: Query,
         *,
         score: bool = True,
-        within: tuple[str, list] | None = None,
-        drives: list[int] = (),  # already in ``within``; the plan starts from counts
+        facets: IndexFacets = NO_FACETS,
     ) -> tuple[str, list]:
+        within = facets.condition()
         (first, *rest), kept = self._plan(query, within)
         if within and kept < first.size:
             # From the drive/type index rows, every term checked on the row.

@@ -171,6 +171,24 @@ def test_description_notes_and_project_group_are_words(archive, curator):
     assert names("khoj resid") == {"IMG_9999.jpg"}
 
 
+def test_words_joined_by_punctuation_are_found_one_by_one(archive, curator):
+    """PostgreSQL's parser took ``rehearsal/stage``, ``v1.2`` or ``khoj.in`` for one word,
+    ``take-42`` for ``take`` and ``-42``, and dropped ``<untitled>``."""
+    save_decision(
+        file=file("IMG_9999.jpg"),
+        user=curator,
+        changes={
+            "title": "Rehearsal/Stagecraft v1.2 take-42 <untitled>",
+            "notes": "mail shabnam@khoj.in, ~d1 a&b;",
+        },
+    )
+    for query in (
+        *("stagecraft", "rehearsal/stagecraft", "v1.2", "42", "take-42", "untitled"),
+        *("khoj.in", "khoj", "in", "d1", "~d1", "b"),
+    ):
+        assert "IMG_9999.jpg" in names(query), query
+
+
 def test_index_rows_hold_the_folded_text_each_part_folded_alike(archive, curator):
     """Each part of the body and tags is folded on its own: the stored text is the
     fold of the whole, empty parts included."""

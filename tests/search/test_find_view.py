@@ -368,7 +368,11 @@ def test_facets_alone_count_from_a_sample_above_the_limit(many, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "query", ["img", "rehearsal", "hd.1080", "2019/rehearsal", "day-1/img", "phs img", "bulk_0"]
+    "query",
+    [
+        *("img", "rehearsal", "hd.1080", "2019/rehearsal", "day-1/img", "phs img", "bulk_0"),
+        *("cam", "canon", "nikon img"),  # words (cameras): looked up with the facet tokens
+    ],
 )
 def test_drive_and_type_narrow_the_matches_inside_the_index(many, query):
     """Drive and type are applied to the index rows (whichever side the engine starts
@@ -385,6 +389,28 @@ def test_drive_and_type_narrow_the_matches_inside_the_index(many, query):
             results = find(Search.from_params(params))
             assert results.total == len(expected), (drive.name, category)
             assert {f.pk for f in results.files} <= expected
+
+
+def test_text_that_spells_a_facet_token_matches_only_its_own_drive(archive, curator):
+    """PostgreSQL's words index holds a token per row for its drive and type (``~d<id>``,
+    ``~c<type>``), which a text can spell too: the facets are still checked on the row."""
+    from workflow.services.review import save_decision
+
+    backup = Drive.objects.get(name="Backup")
+    image = FileEntry.objects.get(filename="IMG_9999.jpg")  # on Expansion
+    save_decision(
+        file=image, user=curator, changes={"title": f"Stagecraft a~d{backup.pk} a~cvideo"}
+    )
+    assert find(Search.from_params({"q": "stagecraft"})).total == 1
+    for params in (
+        {"drive": [str(backup.pk)]},
+        {"category": ["video"]},
+        {"drive": [str(backup.pk)], "category": ["video"]},
+    ):
+        results = find(Search.from_params({"q": "stagecraft", **params}))
+        assert results.total == 0 and results.files == [], params
+    for word in (f"a~d{backup.pk}", "~cvideo"):  # typed, they are plain text again
+        assert find(Search.from_params({"q": word})).total == 1, word
 
 
 def test_estimates_keep_two_significant_figures():
