@@ -15,7 +15,7 @@ Uses ``catalog_bench.py``'s seeded manifests (``bench/out/manifests/…``; gener
    in-run split is steadier than two runs minutes apart); ``--without-index-run`` also
    imports into a fresh database with indexing patched out, before it;
    ``--import-runs N`` repeats that pair N times, alternating, and reports medians (two
-   runs of the same import minutes apart differed by 20% here);
+   runs of the same import minutes apart differed by up to 18% here);
 2. curator text on ~20% of the files (titles, descriptions in English and Devanagari,
    notes) and project groups on ~10%, set-based; then ``rebuild_index()`` timed;
 3. ``ANALYZE`` (PostgreSQL: ``VACUUM ANALYZE`` — the state autovacuum leaves a table in a
@@ -104,8 +104,11 @@ def import_all(manifests: list[Path], *, index: bool) -> dict:
     # task backend the dev settings use) — its own commit, and the WAL checkpoint or
     # flush that comes with it, included.
     original_index_drive, original_task = imports.index_drive, tasks.index_drive_task
-    imports.index_drive = timed(original_index_drive) if index else (lambda drive_id: 0)
-    tasks.index_drive_task = SimpleNamespace(enqueue=timed(original_task.enqueue))
+    if index:
+        imports.index_drive = timed(original_index_drive)
+        tasks.index_drive_task = SimpleNamespace(enqueue=timed(original_task.enqueue))
+    else:
+        imports.index_drive = lambda drive_id: 0
     per_drive = []
     try:
         started = time.perf_counter()
@@ -319,8 +322,7 @@ def print_table(out: dict, database: str) -> None:
         f" (load {out.get('rebuild_load', '?')})"
     )
     with_runs = out["import_with_index_runs"]
-    seconds = round(statistics.median(run["seconds"] for run in with_runs), 1)
-    indexing = round(statistics.median(run["indexing_seconds"] for run in with_runs), 1)
+    seconds, indexing = _median(with_runs, "seconds"), _median(with_runs, "indexing_seconds")
     shares = ", ".join(f"+{run['added_pct']}%" for run in with_runs)
     loads = ", ".join(str(run["load"]) for run in with_runs)
     print(
@@ -328,12 +330,16 @@ def print_table(out: dict, database: str) -> None:
         f"{indexing}s (in-run share over the import alone: {shares}; load {loads})"
     )
     if without_runs := out.get("import_without_index_runs"):
-        without = round(statistics.median(run["seconds"] for run in without_runs), 1)
+        without = _median(without_runs, "seconds")
         print(
             f"import without indexing (separate runs, median of {len(without_runs)}): "
             f"{without}s → +{(seconds / without - 1) * 100:.1f}% "
             f"(each: {', '.join(str(run['seconds']) for run in without_runs)}s)"
         )
+
+
+def _median(runs: list[dict], key: str) -> float:
+    return round(statistics.median(run[key] for run in runs), 1)
 
 
 if __name__ == "__main__":
