@@ -17,6 +17,8 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
+from phs_site.spreadsheets import FormulaSafeExportMixin
+
 from .admin_views import WRITES, ReadableInspectMixin
 from .filters import FileEntryFilterSet
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
@@ -72,7 +74,7 @@ class PlainDateColumn(PlainColumn):
         )
 
 
-class FileIndexView(IndexView):
+class FileIndexView(FormulaSafeExportMixin, IndexView):
     # Ordered by the unique (drive, path, filename) index: no sort step at any size.
     default_ordering = ("drive_id", "path", "filename")
     paginator_class = IdFirstPaginator

@@ -1,11 +1,27 @@
 from django.urls import include, path
 from django.views.generic import RedirectView
 from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.admin.urls import reports as wagtail_reports
+from wagtail.admin.views.mixins import SpreadsheetExportMixin
 
 from phs_site.health import healthz
+from phs_site.spreadsheets import formula_safe_view
+
+# Wagtail's reports (site history, workflows) export file locations and titles as CSV
+# too: the same views with the formula-safe export, matched before Wagtail's own at the
+# same addresses (so their URL names still resolve there).
+formula_safe_reports = [
+    path(
+        f"admin/reports/{pattern.pattern}",
+        formula_safe_view(view_class).as_view(**pattern.callback.view_initkwargs),
+    )
+    for pattern in wagtail_reports.urlpatterns
+    if issubclass(view_class := pattern.callback.view_class, SpreadsheetExportMixin)
+]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    *formula_safe_reports,
     path("admin/", include(wagtailadmin_urls)),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]

@@ -15,10 +15,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
-from wagtail.admin.views.mixins import SpreadsheetExportMixin
 
 from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry
+from phs_site.spreadsheets import FormulaSafeExportMixin
 from workflow.bulk_actions import BULK_ACTIONS
 
 from .finder import EXACT_LIMIT, FACETS, PER_PAGE, SORTS, Search, find, matching_files, ordered
@@ -71,7 +71,7 @@ def listing_query_for(search: Search) -> str | None:
     return urlencode(params)
 
 
-class FindFilesView(SpreadsheetExportMixin, TemplateView):
+class FindFilesView(FormulaSafeExportMixin, TemplateView):
     template_name = "phs_search/find.html"
     export_filename = "files"
     list_export = [
