@@ -1,5 +1,6 @@
-"""E-mail to reviewers: one per submitted batch, and one when the review queue fills
-again after it was empty — never one per file (see docs/workflow.md)."""
+"""E-mail around reviews: to reviewers, one per submitted batch and one when the review
+queue fills again after it was empty; to curators, one per rejection (single or bulk)
+with the reviewer's comment — never one per file (see docs/workflow.md)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -42,3 +43,34 @@ def notify_reviewers_if_first(*, file: FileEntry, task, submitted_by) -> None:
         transaction.on_commit(
             lambda: notify_reviewers(task=task, submitted_by=submitted_by, count=1)
         )
+
+
+#: A rejection e-mail lists at most this many files; the rest are counted.
+LISTED_FILES = 20
+
+
+def notify_submitters(*, reviewer, comment: str, files_by_submitter: dict) -> int:
+    """Tell each submitter which of their files ``reviewer`` sent back, and why.
+
+    ``files_by_submitter`` maps a user to the locations (``drive:/path/name``) of their
+    files. A bulk rejection of 500 files sends each curator one message.
+    """
+    link = settings.WAGTAILADMIN_BASE_URL + reverse("wagtailadmin_home")
+    sender = getattr(settings, "DEFAULT_FROM_EMAIL", None)
+    messages = []
+    for submitter, locations in files_by_submitter.items():
+        if submitter is None or not submitter.email or submitter.pk == reviewer.pk:
+            continue
+        count = len(locations)
+        files = "1 file" if count == 1 else f"{count:,} files"
+        listed = "\n".join(f"  {location}" for location in sorted(locations)[:LISTED_FILES])
+        more = f"\n  … and {count - LISTED_FILES:,} more" if count > LISTED_FILES else ""
+        body = (
+            f"{reviewer} sent back {files} you submitted for pad.ma publication:\n\n"
+            f"{comment}\n\n{listed}{more}\n\n"
+            f"They are marked *needs attention*; see 'Sent back to you' in the PHS Archive "
+            f"admin: {link}\n"
+        )
+        subject = f"{files} {'was' if count == 1 else 'were'} sent back to you"
+        messages.append((subject, body, sender, [submitter.email]))
+    return send_mass_mail(messages)

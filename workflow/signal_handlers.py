@@ -32,7 +32,12 @@ def on_task_submitted(sender, instance, user=None, **kwargs):
 def on_workflow_rejected(sender, instance, user=None, **kwargs):
     if file := _file_of(instance):
         task_state = instance.current_task_state
-        review.on_rejected(file, user=user, comment=task_state.comment if task_state else "")
+        review.on_rejected(
+            file,
+            user=user,
+            comment=task_state.comment if task_state else "",
+            submitted_by=instance.requested_by,
+        )
 
 
 def on_workflow_cancelled(sender, instance, user=None, **kwargs):
@@ -55,13 +60,15 @@ WAGTAIL_PER_FILE_EMAILS = [
     (task_submitted, TaskState, "group_approval_task_submitted_email_notification"),
     (workflow_submitted, WorkflowState, "workflow_state_submitted_email_notification"),
     (workflow_approved, WorkflowState, "workflow_state_approved_email_notification"),
+    # Rejections are e-mailed by workflow.services.effects.rejected, on every path.
+    (workflow_rejected, WorkflowState, "workflow_state_rejected_email_notification"),
 ]
 
 
 def connect() -> None:
     # This app is ready before wagtail.admin, which connects its e-mail receivers under
     # these dispatch_uids; a signal connects one receiver per uid and sender, so
-    # Wagtail's stay out. The rejection e-mail (with the reviewer's comment) stays.
+    # Wagtail's stay out.
     for signal, sender, uid in WAGTAIL_PER_FILE_EMAILS:
         signal.connect(_no_email, sender=sender, dispatch_uid=uid)
     task_submitted.connect(on_task_submitted, dispatch_uid="phs_task_submitted")

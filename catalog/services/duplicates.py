@@ -224,17 +224,18 @@ def make_primary(files: Iterable[FileEntry]) -> int:
     return len(by_group)
 
 
-def refresh_conflicts(group_ids: Iterable[int] | None = None) -> int:
+def refresh_conflicts(group_ids: Iterable[int] | None = None) -> list[int]:
     """Flag groups whose copies carry different decisions (say, one upload, one discard).
 
     Unreviewed copies do not count. A flagged group is not exported until a
-    reviewer settles it; see docs/workflow.md. Returns how many flags changed.
+    reviewer settles it; see docs/workflow.md. Returns the groups whose flag changed
+    (a settled group may release its primary to the export queue).
     """
     where = ""
     if group_ids is not None:
         ids = [int(g) for g in group_ids]
         if not ids:
-            return 0
+            return []
         where = f"WHERE g.id IN ({', '.join(map(str, ids))})"
     with connection.cursor() as cursor:
         # One grouped pass over the members index; only flags that change are written.
@@ -243,9 +244,10 @@ def refresh_conflicts(group_ids: Iterable[int] | None = None) -> int:
             "COUNT(DISTINCT CASE WHEN f.status <> 'unreviewed' THEN f.status END) > 1 "
             f"AS conflict FROM {GROUPS} g LEFT JOIN {FILES} f ON f.duplicate_group_id = g.id "
             f"{where} GROUP BY g.id) s "
-            f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.has_conflict <> s.conflict"
+            f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.has_conflict <> s.conflict "
+            f"RETURNING {GROUPS}.id"
         )
-        return cursor.rowcount
+        return [group_id for (group_id,) in cursor.fetchall()]
 
 
 def _sync_primary_flags(cursor, group_ids: list[int] | None = None) -> None:

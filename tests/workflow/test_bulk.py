@@ -104,7 +104,7 @@ def test_submit_skips_what_needs_no_review(many, curator):
     bulk.set_status(some, status=Status.DISCARD, user=curator)
     result = bulk.submit(some, user=curator)
     assert result.changed == 0
-    assert result.skipped == {"nothing to review: not decided for upload": PER_FOLDER}
+    assert result.skipped == {"not decided for upload or restricted": PER_FOLDER}
 
 
 def test_project_group_in_bulk_reopens_approved_files(many, curator, reviewer):

@@ -16,24 +16,14 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from wagtail.models import ModelLogEntry, Revision, TaskState, Workflow, WorkflowState
 
-from catalog.models import (
-    FileEntry,
-    Folder,
-    ProjectGroup,
-    ReviewState,
-    Status,
-    revision_content,
-)
-from catalog.services.duplicates import refresh_conflicts
-from catalog.services.folders import ancestors
-from search.indexing import index_files
-from workflow.export.requests import request_exports
+from catalog.models import FileEntry, ProjectGroup, ReviewState, Status, revision_content
 from workflow.models import PadmaReviewTask
+from workflow.services import effects
 from workflow.states import NEEDS_APPROVAL, Event, review_state_after, status_after
 
 CHUNK = 1000
@@ -68,19 +58,20 @@ def set_status(files: QuerySet[FileEntry], *, status: str, user) -> BulkResult:
     in_review = targets.filter(review_state=ReviewState.IN_REVIEW)
     result.skip("in review: cancel or decide the review first", in_review.count())
     targets = targets.exclude(review_state=ReviewState.IN_REVIEW)
-    _shift_counts(targets, new_status=status)
     now = timezone.now()
     for ids in _chunks(targets):
-        FileEntry.objects.filter(pk__in=ids).update(
+        chunk = FileEntry.objects.filter(pk__in=ids)
+        moves = effects.moves_to(chunk, new_status=status)
+        chunk.update(
             status=status,
-            review_state=review_state_after(Event.SAVED, status=status),
+            review_state=_review_state_after_save(status=Value(status)),
             review_comment="",
             reviewed_at=now,
             reviewed_by=user,
             version=F("version") + 1,
         )
         _save_revisions(ids, user=user, action="wagtail.edit")
-        _refresh_group_conflicts(ids)
+        effects.decisions_saved(ids=ids, user=user, moves=moves, reindex=False)
         result.changed += len(ids)
     return result
 
@@ -93,15 +84,18 @@ def set_project_group(
     targets = _unlocked(files, user, result).exclude(project_group=project_group)
     now = timezone.now()
     for ids in _chunks(targets):
+        # As a single save would: an approved file needs approval again, a rejected one's
+        # review is over (workflow.states decides both, per file's status).
         FileEntry.objects.filter(pk__in=ids).update(
-            project_group=project_group, reviewed_at=now, reviewed_by=user, version=F("version") + 1
-        )
-        # An approved file whose metadata changes needs approval again.
-        FileEntry.objects.filter(pk__in=ids, review_state=ReviewState.APPROVED).update(
-            review_state=ReviewState.DECIDED
+            project_group=project_group,
+            review_state=_review_state_after_save(status=F("status")),
+            review_comment="",
+            reviewed_at=now,
+            reviewed_by=user,
+            version=F("version") + 1,
         )
         _save_revisions(ids, user=user, action="wagtail.edit")
-        index_files(ids)  # search: the project group's name is indexed with each file
+        effects.decisions_saved(ids=ids, user=user, reindex=True)
         result.changed += len(ids)
     return result
 
@@ -116,7 +110,7 @@ def submit(files: QuerySet[FileEntry], *, user) -> BulkResult:
     task = workflow.tasks.filter(active=True).first().specific
     candidates = _unlocked(files, user, result)
     ready = candidates.filter(status__in=NEEDS_APPROVAL, review_state=ReviewState.DECIDED)
-    result.skip("nothing to review: not decided for upload", candidates.count() - ready.count())
+    _count_unsubmittable(candidates.exclude(pk__in=ready.values("pk")), result)
     now = timezone.now()
     file_type = _file_type()
     task_state_type = ContentType.objects.get_for_model(TaskState)
@@ -166,12 +160,7 @@ def submit(files: QuerySet[FileEntry], *, user) -> BulkResult:
             data={"workflow": {"id": workflow.pk, "title": workflow.name}},
         )
         result.changed += len(ids)
-    if result.changed:
-        from workflow.notify import notify_reviewers
-
-        transaction.on_commit(
-            lambda: notify_reviewers(task=task, submitted_by=user, count=result.changed)
-        )
+    effects.submitted(task=task, user=user, count=result.changed)
     return result
 
 
@@ -201,12 +190,12 @@ def approve(files: QuerySet[FileEntry], *, user, comment: str = "") -> BulkResul
             live_revision=F("latest_revision"),
             first_published_at=Coalesce(F("first_published_at"), now),
             last_published_at=now,
-            review_state=ReviewState.APPROVED,
+            review_state=_review_state_after_approval(),
             review_comment="",
         )
         _log(ids, "wagtail.workflow.approve", user=user, now=now, data={"comment": comment})
         _log(ids, "wagtail.publish", user=user, now=now)
-        request_exports(ids, user=user)
+        effects.approved(ids=ids, user=user)
         result.changed += len(ids)
     return result
 
@@ -229,15 +218,16 @@ def reject(files: QuerySet[FileEntry], *, user, comment: str) -> BulkResult:
         )
         rejected = FileEntry.objects.filter(pk__in=ids)
         new_status = status_after(Event.REJECTED, status=Status.UPLOAD)
-        _shift_counts(rejected, new_status=new_status)
+        moves = effects.moves_to(rejected, new_status=new_status)
+        submitters = _submitters(chunk)
         rejected.update(
             status=new_status,
-            review_state=ReviewState.REJECTED,
+            review_state=review_state_after(Event.REJECTED, status=Status.UPLOAD),
             review_comment=comment,
             version=F("version") + 1,
         )
         revisions = _save_revisions(ids, user=user, action=None)
-        _refresh_group_conflicts(ids)
+        effects.rejected(ids=ids, user=user, moves=moves, comment=comment, submitters=submitters)
         _log(
             ids,
             "wagtail.workflow.reject",
@@ -370,31 +360,65 @@ def _log(
     )
 
 
-def _refresh_group_conflicts(ids: list[int]) -> None:
-    groups = (
-        FileEntry.objects.filter(pk__in=ids, duplicate_group__isnull=False)
-        .values_list("duplicate_group_id", flat=True)
-        .distinct()
+def _review_state_after_save(*, status) -> Case:
+    """``workflow.states``' answer for a save, as SQL over each row's review state.
+
+    ``status`` is the new status: a ``Value`` (one for all rows) or ``F("status")``.
+    """
+    in_review = Q(review_state=ReviewState.IN_REVIEW)
+    values = [status.value] if isinstance(status, Value) else Status.values
+    whens = []
+    for value in values:
+        same = Q() if isinstance(status, Value) else Q(status=value)
+        for flag, condition in ((True, in_review), (False, ~in_review)):
+            answer = review_state_after(Event.SAVED, status=value, in_review=flag)
+            whens.append(When(same & condition, then=Value(answer)))
+    return Case(*whens, default=Value(ReviewState.NONE))
+
+
+def _review_state_after_approval() -> Case:
+    return Case(
+        *(
+            When(status=value, then=Value(review_state_after(Event.APPROVED, status=value)))
+            for value in Status.values
+        ),
+        default=Value(ReviewState.NONE),
     )
-    refresh_conflicts(list(groups))
 
 
-def _shift_counts(files: QuerySet[FileEntry], *, new_status: str) -> None:
-    """Move folder counters for a set of files changing to ``new_status``, in one pass."""
-    deltas: dict[tuple[int, str], Counter] = {}
-    grouped = (
-        files.exclude(status=new_status)
-        .order_by()
-        .values("drive_id", "path", "status")
+def _submitters(chunk: list[tuple[int, int, int]]) -> dict:
+    """Who submitted the files of a chunk of (task state, workflow state, file) rows,
+    as {user: [file locations]} for the rejection e-mail."""
+    file_of_state = {ws: pk for _ts, ws, pk in chunk}
+    locations = {
+        pk: f"{drive}:/{path}/{name}" if path else f"{drive}:/{name}"
+        for pk, drive, path, name in FileEntry.objects.filter(
+            pk__in=file_of_state.values()
+        ).values_list("pk", "drive__name", "path", "filename")
+    }
+    by_submitter: dict = {}
+    states = WorkflowState.objects.filter(pk__in=file_of_state).select_related("requested_by")
+    for state in states:
+        by_submitter.setdefault(state.requested_by, []).append(locations[file_of_state[state.pk]])
+    return by_submitter
+
+
+#: Why a file cannot be submitted, tried in this order (the first that holds is counted).
+UNSUBMITTABLE = [
+    ("already in review", Q(review_state=ReviewState.IN_REVIEW)),
+    ("already approved: change it before submitting again", Q(review_state=ReviewState.APPROVED)),
+    ("not decided for upload or restricted", ~Q(status__in=NEEDS_APPROVAL)),
+]
+
+
+def _count_unsubmittable(files: QuerySet[FileEntry], result: BulkResult) -> None:
+    """Count each file that cannot be submitted under its true reason (one query)."""
+    whens = [When(condition, then=Value(reason)) for reason, condition in UNSUBMITTABLE]
+    reasons = (
+        files.order_by()
+        .annotate(reason=Case(*whens, default=Value("not ready for review")))
+        .values_list("reason")
         .annotate(n=Count("pk"))
-        .values_list("drive_id", "path", "status", "n")
     )
-    for drive_id, path, old_status, count in grouped:
-        for folder_path in [*ancestors(path), path]:
-            delta = deltas.setdefault((drive_id, folder_path), Counter())
-            delta[old_status] -= count
-            delta[new_status] += count
-    for (drive_id, folder_path), delta in deltas.items():
-        Folder.objects.filter(drive_id=drive_id, path=folder_path).update(
-            **{f"count_{status}": F(f"count_{status}") + n for status, n in delta.items() if n}
-        )
+    for reason, n in reasons:
+        result.skip(reason, n)

@@ -11,11 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from catalog.models import FileEntry, ReviewState
-from catalog.services.duplicates import refresh_conflicts
-from catalog.services.files import count_status_change, update_file
-from search.indexing import index_files
-from workflow.export.requests import request_exports
-from workflow.notify import notify_reviewers_if_first
+from catalog.services.files import update_file
+from workflow.services import effects
+from workflow.services.effects import StatusMove
 from workflow.states import Event, can_submit, review_state_after, status_after
 
 
@@ -79,21 +77,17 @@ def save_decision(
         defer_counts=True,
     )
     file.save_revision(user=user, log_action=True, clean=False)
-    index_files([file.pk])  # search: the new title/description/notes/group are findable now
-    # A settled conflict releases an approved primary that was held back.
-    settled_or_new = (
-        file.duplicate_group_id
-        and "status" in changes
-        and refresh_conflicts([file.duplicate_group_id])
-    )
-    if settled_or_new and (primary := file.duplicate_group.primary_id):
-        request_exports([primary], user=user)
     if in_review and file.review_state != ReviewState.IN_REVIEW:
         # The new decision needs no approval: withdraw the pending review.
         workflow_state = file.current_workflow_state
         if workflow_state is not None:
             workflow_state.cancel(user=user)
-    count_status_change(file, old_status)  # last: it locks the drive's root folder
+    effects.decisions_saved(
+        ids=[file.pk],
+        user=user,
+        moves=[StatusMove(file.drive_id, file.path, old_status, file.status)],
+        reindex=bool(set(changes) - {"status"}),
+    )
     return file
 
 
@@ -158,16 +152,16 @@ def finish_review(workflow_state, user=None) -> None:
 
 def on_submitted(file: FileEntry, *, task, user=None) -> None:
     _set_review_state(file, review_state_after(Event.SUBMITTED, status=file.status))
-    notify_reviewers_if_first(file=file, task=task, submitted_by=user)
+    effects.submitted(task=task, user=user, files=[file])
 
 
 def on_published(file: FileEntry, *, user=None) -> None:
     """Any publish (approval, or an administrator's direct publish) exports the file."""
     _set_review_state(file, review_state_after(Event.APPROVED, status=file.status))
-    request_exports([file.pk], user=user)
+    effects.approved(ids=[file.pk], user=user)
 
 
-def on_rejected(file: FileEntry, *, user=None, comment: str = "") -> None:
+def on_rejected(file: FileEntry, *, user=None, comment: str = "", submitted_by=None) -> None:
     old_status = file.status
     file.status = status_after(Event.REJECTED, status=old_status)
     file.review_state = review_state_after(Event.REJECTED, status=old_status)
@@ -176,9 +170,13 @@ def on_rejected(file: FileEntry, *, user=None, comment: str = "") -> None:
     file.save(update_fields=["status", "review_state", "review_comment", "version"])
     # The editor shows the latest revision: record the new status there too.
     file.save_revision(user=user, clean=False)
-    if file.duplicate_group_id:
-        refresh_conflicts([file.duplicate_group_id])
-    count_status_change(file, old_status)  # last: it locks the drive's root folder
+    effects.rejected(
+        ids=[file.pk],
+        user=user,
+        moves=[StatusMove(file.drive_id, file.path, old_status, file.status)],
+        comment=comment,
+        submitters={submitted_by: [file.location]},
+    )
 
 
 def on_cancelled(file: FileEntry) -> None:
