@@ -227,7 +227,9 @@ def _pane_json(pane: selectors.FilePane, user, reviewer: bool) -> dict:
             "submit": can_edit and can_submit(status=file.status, review_state=file.review_state),
             "approve": may_review,
             "reject": may_review,
-            "cancel": can_edit and in_review and (own_submission or user.is_superuser),
+            "cancel": can_edit
+            and in_review
+            and review.may_cancel(user=user, submitted_by_id=pane.submitted_by_id),
         },
         "duplicate_group": file.duplicate_group_id,
         "is_primary": file.is_primary,

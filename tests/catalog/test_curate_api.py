@@ -501,6 +501,33 @@ def test_actions_in_the_wrong_state_are_409(curator_client, catalog):
     assert response.status_code in (403, 400)
 
 
+@pytest.mark.parametrize("who", ["another curator", "reviewer", "operator"])
+def test_only_the_submitter_or_a_superuser_may_withdraw_a_review(
+    curator_client, catalog, make_user, reviewer, operator, admin_user, who
+):
+    file = decide(curator_client, get_file("take01.jpg"))
+    assert post(curator_client, file_url(file, "submit"), {}, **XHR).status_code == 200
+    someone = {
+        "another curator": make_user("other", "Curators"),
+        "reviewer": reviewer,
+        "operator": operator,
+    }[who]
+    client = Client()
+    client.force_login(someone)
+    assert client.get(file_url(file), **XHR).json()["file"]["can"]["cancel"] is False
+    response = post(client, file_url(file, "cancel"), {}, **XHR)
+    assert response.status_code == 403
+    assert "Only the person who submitted" in response.json()["error"]
+    file.refresh_from_db()
+    assert file.review_state == ReviewState.IN_REVIEW
+
+    client.force_login(admin_user)
+    assert client.get(file_url(file), **XHR).json()["file"]["can"]["cancel"] is True
+    assert post(client, file_url(file, "cancel"), {}, **XHR).status_code == 200
+    file.refresh_from_db()
+    assert file.review_state == ReviewState.DECIDED
+
+
 # --- next unreviewed -----------------------------------------------------------------
 
 

@@ -127,6 +127,31 @@ def test_curator_cannot_approve(files, curator, make_user):
     assert state(file)[1] == "in_review"
 
 
+@pytest.mark.parametrize("who", ["other curator", "reviewer", "operator"])
+def test_only_the_submitter_or_a_superuser_withdraws_a_review(
+    files, curator, reviewer, operator, admin_user, make_user, who
+):
+    file = files[2]
+    review.save_decision(file=file, user=curator, changes={"status": Status.UPLOAD})
+    review.submit_for_review(file=file, user=curator)
+    someone = {
+        "other curator": make_user("other", "Curators"),
+        "reviewer": reviewer,
+        "operator": operator,
+    }[who]
+    assert not review.may_cancel(user=someone, submitted_by_id=curator.pk)
+    with pytest.raises(PermissionDenied, match="Only the person who submitted"):
+        review.cancel_review(file=file, user=someone)
+    assert state(file) == ("upload", "in_review", WorkflowState.STATUS_IN_PROGRESS)
+
+    assert review.may_cancel(user=admin_user, submitted_by_id=curator.pk)
+    review.cancel_review(file=file, user=admin_user)
+    assert state(file) == ("upload", "decided", WorkflowState.STATUS_CANCELLED)
+    review.submit_for_review(file=file, user=curator)
+    review.cancel_review(file=file, user=curator)
+    assert state(file) == ("upload", "decided", WorkflowState.STATUS_CANCELLED)
+
+
 def test_rejecting_needs_a_comment(files, curator, reviewer):
     file = files[0]
     review.save_decision(file=file, user=curator, changes={"status": Status.UPLOAD})

@@ -127,11 +127,22 @@ def reject(*, file: FileEntry, user, comment: str) -> FileEntry:
     return file
 
 
+def may_cancel(*, user, submitted_by_id: int | None) -> bool:
+    """Who may withdraw a submission: whoever submitted it, or a superuser — not another
+    curator, a reviewer or an operator (Wagtail's own rule also lets reviewers)."""
+    return bool(user.is_superuser or (submitted_by_id and submitted_by_id == user.pk))
+
+
 @transaction.atomic
 def cancel_review(*, file: FileEntry, user) -> FileEntry:
     workflow_state = file.current_workflow_state
     if workflow_state is None:
         raise ReviewError(f"{file.location} is not in review.")
+    if not may_cancel(user=user, submitted_by_id=workflow_state.requested_by_id):
+        raise PermissionDenied(
+            f"Only the person who submitted {file.location} for review, or an "
+            "administrator, can withdraw it."
+        )
     workflow_state.cancel(user=user)
     file.refresh_from_db()
     return file
