@@ -29,6 +29,8 @@ MAX_TEXT = 20_000
 #: Largest page of files in one tree request.
 MAX_PAGE = 500
 DEFAULT_PAGE = 200
+#: Largest whole number a query parameter may hold: the databases' 64-bit integers.
+MAX_INT = 2**63 - 1
 
 VIEW = "catalog.view_fileentry"
 CHANGE = "catalog.change_fileentry"
@@ -92,6 +94,15 @@ def _int_param(request, name: str, *, default: int | None = None, minimum: int =
         raise ApiError(f"'{name}' must be a whole number, not {raw[:40]!r}.") from None
     if value < minimum:
         raise ApiError(f"'{name}' must be at least {minimum}.")
+    if value > MAX_INT:
+        raise ApiError(f"'{name}' is too large (at most {MAX_INT}).")
+    return value
+
+
+def _text_param(request, name: str) -> str:
+    value = request.GET.get(name, "")
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise ApiError(f"'{name}' must not contain a NUL character.")
     return value
 
 
@@ -104,9 +115,36 @@ def _json_body(request) -> dict:
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise ApiError("The request body is not valid JSON.") from None
+    except RecursionError:
+        raise ApiError("The request body is nested too deeply to be a save.") from None
     if not isinstance(data, dict):
         raise ApiError("The request body must be a JSON object.")
+    if (where := _not_text(data)) is not None:
+        raise ApiError(
+            f"'{where}' is not valid text: it holds a lone surrogate, half of a UTF-16 "
+            "pair, which no database can store."
+        )
     return data
+
+
+def _not_text(data) -> str | None:
+    """Where in parsed JSON a string holds a lone surrogate (JSON's ``\\udce9`` escapes
+    allow them; UTF-8 cannot encode them), as ``changes.notes``; None if nowhere."""
+    stack = [("", data)]
+    while stack:  # iterative: the depth is whatever the client sent
+        where, value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return where.encode(errors="backslashreplace").decode()
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((f"{where}.{key}" if where else key, key))
+                stack.append((f"{where}.{key}" if where else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+    return None
 
 
 class DecisionForm(forms.Form):
@@ -262,7 +300,7 @@ def _pane_response(file_id: int, user, status: int = 200, **extra) -> JsonRespon
 def tree(request):
     """GET ?drive=&path=&filter=&offset=&limit= — one folder's children and a page of files."""
     drive_id = _int_param(request, "drive")
-    path = request.GET.get("path", "").strip("/")
+    path = _text_param(request, "path").strip("/")
     chip = request.GET.get("filter", "")
     if chip not in selectors.FILTERS:
         raise ApiError(f"Unknown filter {chip[:40]!r}; use one of {', '.join(selectors.FILTERS)}.")
@@ -386,8 +424,8 @@ cancel = _action("cancel", CHANGE)
 def next_unreviewed(request):
     """GET ?drive=&path=&filename= — the next unreviewed file of the drive after that one."""
     drive_id = _int_param(request, "drive")
-    path = request.GET.get("path", "").strip("/")
-    filename = request.GET.get("filename", "")
+    path = _text_param(request, "path").strip("/")
+    filename = _text_param(request, "filename")
     file = selectors.next_unreviewed(drive_id, path, filename)
     if file is None:
         return JsonResponse({"file": None, "message": "No unreviewed file left on this drive."})

@@ -213,6 +213,10 @@ def test_filter_chips(curator_client, curator, catalog):
         ({"drive": "{d}", "filter": "bogus"}, 400, "Unknown filter"),
         ({"drive": "{d}", "offset": -1}, 400, "at least 0"),
         ({"drive": "{d}", "limit": 0}, 400, "at least 1"),
+        # Past 64 bits: no database integer (was an OverflowError, a 500).
+        ({"drive": 2**64}, 400, "'drive' is too large"),
+        ({"drive": "{d}", "offset": 2**70}, 400, "'offset' is too large"),
+        ({"drive": "{d}", "path": "%00"}, 400, "'path' must not contain a NUL"),
     ],
 )
 def test_bad_tree_input_is_a_4xx_json(curator_client, catalog, params, status, message):
@@ -220,6 +224,11 @@ def test_bad_tree_input_is_a_4xx_json(curator_client, catalog, params, status, m
     response = curator_client.get(tree_url(**params), **XHR)
     assert response.status_code == status
     assert message in response.json()["error"]
+
+
+def test_the_largest_offset_is_an_empty_page(curator_client, catalog):
+    response = curator_client.get(tree_url(drive=catalog.pk, offset=2**63 - 1), **XHR)
+    assert response.status_code == 200 and response.json()["files"] == []
 
 
 def test_tree_queries_do_not_grow_with_depth_or_size(curator_client, catalog):
@@ -346,6 +355,27 @@ def test_unparseable_and_oversized_bodies(curator_client, catalog):
     huge = json.dumps({"version": 0, "changes": {"notes": "x" * 300_000}})
     response = curator_client.post(url, huge, content_type="application/json", **XHR)
     assert response.status_code == 413 and "too large" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        # JSON may escape half a UTF-16 pair; no database stores it (UnicodeEncodeError).
+        ('{"version": 0, "changes": {"notes": "\\udce9"}}', "'changes.notes' is not valid text"),
+        ('{"version": 0, "base": {"title": "\\ud800"}}', "'base.title' is not valid text"),
+        # 50,000 nested arrays in 100 KB: json.loads' RecursionError.
+        ("[" * 50_000, "nested too deeply"),
+        ('{"version": 0, "changes": {"notes": "a\\u0000b"}}', "Notes"),
+    ],
+)
+def test_bodies_no_database_can_store_are_a_400_naming_the_field(
+    curator_client, catalog, body, message
+):
+    file = get_file("root.jpg")
+    response = curator_client.post(file_url(file), body, content_type="application/json", **XHR)
+    assert response.status_code == 400, response.content[:300]
+    assert message in response.json()["error"]
+    assert get_file("root.jpg").version == 0
 
 
 def test_a_stale_save_is_refused_with_what_changed(curator_client, reviewer_client, catalog):
@@ -548,6 +578,13 @@ def test_next_unreviewed_walks_the_drive_in_order_and_wraps(curator_client, cura
     assert (then["path"], then["filename"]) == ("many", "clip00.mp4")
     last = curator_client.get(next_url(catalog, "many", "clip29.mp4"), **XHR).json()["file"]
     assert last["id"] == notes.pk  # wrapped round to the start
+
+
+def test_next_unreviewed_refuses_a_drive_past_64_bits(curator_client, catalog):
+    response = curator_client.get(
+        f"{reverse('phs_curate_api_next_unreviewed')}?drive={2**64}", **XHR
+    )
+    assert response.status_code == 400 and "'drive' is too large" in response.json()["error"]
 
 
 def test_next_unreviewed_when_none_is_left(curator_client, catalog):
