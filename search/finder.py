@@ -6,7 +6,8 @@ drive and project-group names the facets show. Ranking, facets and sorting work 
 the catalog's own columns and the index's folded text, the same on both databases.
 """
 
-# Set-based SQL: only module constants are interpolated; every value is a parameter.
+# Set-based SQL: only module constants and the catalog's names (``catalog.schema``) are
+# interpolated; every value is a parameter.
 # ruff: noqa: S608
 
 from collections import Counter
@@ -20,6 +21,7 @@ from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 from django.http import QueryDict
 
 from catalog.models import Category, Drive, FileEntry, ProjectGroup, ReviewState, Status
+from catalog.schema import FILE_ENTRY
 
 from .backends import get_backend
 from .backends.base import IndexFacets
@@ -255,14 +257,14 @@ class Results:
 #: Facet counts are exact for result sets up to this size. Above it they are estimated
 #: from an evenly spread sample of about this many matching files, and shown as such
 #: ("≈"): counting every match of a broad query costs time proportional to the matches
-#: (a row of ``catalog_fileentry`` each), seconds at a million files.
+#: (a row of the catalog's file table each), seconds at a million files.
 EXACT_LIMIT = 5_000
 SAMPLE_SIZE = 5_000
 #: The sample: files whose ``(id * 40503) mod 2**16`` (a Weyl sequence over the ids, so
 #: evenly spread over every drive and folder) is below a threshold.
 SAMPLE_MODULUS = 65536
 
-#: The catalog column behind each facet (``year``: the year of ``date``).
+#: The ``FileEntry`` field behind each facet (``year``: the year of ``date``).
 COLUMNS = {
     "drive": "drive_id",
     "category": "category",
@@ -296,14 +298,16 @@ def facet_rows(files: QuerySet) -> QuerySet:
 
 
 def facet_columns() -> list[str]:
-    """The facet columns of ``catalog_fileentry`` in ``COLUMNS`` order, as raw SQL."""
+    """The facet columns of ``FileEntry``'s table in ``COLUMNS`` order, as raw SQL."""
+    date = f"{FILE_ENTRY}.{FILE_ENTRY.date}"
     year = (
-        "CAST(substr(catalog_fileentry.date, 1, 4) AS integer)"
+        f"CAST(substr({date}, 1, 4) AS integer)"
         if connection.vendor == "sqlite"
-        else "CAST(EXTRACT(YEAR FROM catalog_fileentry.date) AS integer)"
+        else f"CAST(EXTRACT(YEAR FROM {date}) AS integer)"
     )
     return [
-        year if key == "year" else f"catalog_fileentry.{column}" for key, column in COLUMNS.items()
+        year if key == "year" else f"{FILE_ENTRY}.{getattr(FILE_ENTRY, field)}"
+        for key, field in COLUMNS.items()
     ]
 
 
@@ -368,7 +372,7 @@ INDEX_FACETS = ("drive", "category")
 
 
 def _facet_where(search: Search) -> tuple[str, list]:
-    """The selected facets but INDEX_FACETS, as a condition on ``catalog_fileentry``
+    """The selected facets but INDEX_FACETS, as a condition on ``FileEntry``'s table
     (``("", [])`` if none)."""
     facets = {key: v for key, v in search.facets.items() if key not in INDEX_FACETS}
     if not facets:
@@ -383,7 +387,7 @@ def _facet_where(search: Search) -> tuple[str, list]:
     joins = [alias for alias, count in query.alias_refcount.items() if count]
     if len(joins) > 1 or not sql:  # a join: as a subquery instead
         inner, params = files.values("pk").query.sql_with_params()
-        return f"catalog_fileentry.id IN ({inner})", list(params)
+        return f"{FILE_ENTRY}.{FILE_ENTRY.id} IN ({inner})", list(params)
     return sql, list(params)
 
 
@@ -489,22 +493,22 @@ def _find_text(search: Search, query: Query) -> tuple[Tally, list[FileEntry]]:
         # along, and are not looked up again for the sample.
         source = (
             f"SELECT r.file_id, r.score, {columns} FROM ({ranked}) r "
-            f"JOIN catalog_fileentry ON catalog_fileentry.id = r.file_id WHERE {facet_where}"
+            f"JOIN {FILE_ENTRY} ON {FILE_ENTRY}.{FILE_ENTRY.id} = r.file_id WHERE {facet_where}"
         )
         facet_row, sampled_rows = "m", ""
     elif connection.vendor == "postgresql":
         source, facet_row = f"SELECT r.file_id, r.score FROM ({ranked}) r", "f"
         # One index probe per sampled match, always: a plain join is estimated at a third
         # of the matches (the sample condition's default selectivity) and can be planned
-        # as a hash join over all of catalog_fileentry (1.2 s at 1M files).
+        # as a hash join over all of the catalog's files (1.2 s at 1M files).
         sampled_rows = (
-            f"CROSS JOIN LATERAL (SELECT {columns} FROM catalog_fileentry "
-            "WHERE catalog_fileentry.id = m.file_id OFFSET 0) f"
+            f"CROSS JOIN LATERAL (SELECT {columns} FROM {FILE_ENTRY} "
+            f"WHERE {FILE_ENTRY}.{FILE_ENTRY.id} = m.file_id OFFSET 0) f"
         )
     else:
         source, facet_row = f"SELECT r.file_id, r.score FROM ({ranked}) r", "f"
         sampled_rows = (
-            f"JOIN (SELECT catalog_fileentry.id, {columns} FROM catalog_fileentry) f "
+            f"JOIN (SELECT {FILE_ENTRY}.{FILE_ENTRY.id} AS id, {columns} FROM {FILE_ENTRY}) f "
             "ON f.id = m.file_id"
         )
     nulls = lambda k: ", NULL" * k  # noqa: E731

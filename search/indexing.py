@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from catalog.schema import FILE_ENTRY
+
 from .backends import get_backend
 from .backends.base import Progress
 
@@ -56,7 +58,7 @@ def index_drive_now(drive_id: int) -> int:
 
 def index_project_group(project_group_id: int) -> int:
     """After a project group is renamed: its files' tags change."""
-    return get_backend().index_where("f.project_group_id = %s", [project_group_id])
+    return get_backend().index_where(f"f.{FILE_ENTRY.project_group} = %s", [project_group_id])
 
 
 def rebuild_index(progress: Progress | None = None) -> int:

@@ -52,7 +52,7 @@ class FileIndex(models.Model):
     #: ``FileEntry.imported_at`` when indexed: an import re-indexes only rows it touched.
     imported_at = models.DateTimeField(null=True)
 
-    # oshash prefixes are looked up in ``catalog_fileentry`` (its ``(oshash, size)``
+    # oshash prefixes are looked up in ``FileEntry``'s table (its ``(oshash, size)``
     # index); the indexes on ``folder_id``, ``drive_id`` and ``category`` are made with
     # the other matching structures (a rebuild drops and recreates them).
 

@@ -14,7 +14,8 @@ the folder's path and the part after it starts the filename (``rehearsal/IMG_0``
 Filenames never contain ``/``, so nothing else can match.
 """
 
-# Set-based SQL: only module constants are interpolated; every value is a parameter.
+# Set-based SQL: only module constants and the catalog's names (``catalog.schema``) are
+# interpolated; every value is a parameter.
 # ruff: noqa: S608, S611
 
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 
+from catalog.schema import FILE_ENTRY, FOLDER, PROJECT_GROUP
 from search.text import Query, Term
 
 from .sql import FOLDERS, TABLE
@@ -78,7 +80,7 @@ class SearchBackend:
     #: SQL that folds a text column the way ``search.text.fold`` folds a query.
     fold_sql = "{}"
     #: True when the index row's ``imported_at`` equals the file's (a null-safe test).
-    same_import_sql = "ix.imported_at IS f.imported_at"
+    same_import_sql = f"ix.imported_at IS f.{FILE_ENTRY.imported_at}"
 
     # ------------------------------------------------------------------- matching
 
@@ -99,12 +101,14 @@ class SearchBackend:
         return queryset.filter(pk__in=RawSQL(sql, params))
 
     @staticmethod
-    def oshash_sql(term: Term) -> tuple[str, list]:
+    def oshash_sql(term: Term, *, as_file_id: bool = False) -> tuple[str, list]:
         """Files whose oshash starts with the term (the catalog's ``(oshash, size)`` index;
-        oshashes are stored in lower case)."""
+        oshashes are stored in lower case), their id named ``file_id`` with ``as_file_id``."""
         prefix = term.hex_prefix or ""
+        oshash = FILE_ENTRY.oshash
         return (
-            "SELECT id FROM catalog_fileentry WHERE oshash >= %s AND oshash < %s",
+            f"SELECT {FILE_ENTRY.id}{' AS file_id' if as_file_id else ''} FROM {FILE_ENTRY} "
+            f"WHERE {oshash} >= %s AND {oshash} < %s",
             [prefix, prefix + "g"],
         )
 
@@ -126,14 +130,14 @@ class SearchBackend:
 
     def _select_rows(self) -> str:
         """The index rows of the files ``f`` (a FROM/JOIN follows)."""
-        fold = self.fold_sql.format
-        body = self.folded_words("f.description", "f.notes")
-        tags = self.folded_words("COALESCE(g.name, '')", "f.camera")
+        fold, f, g = self.fold_sql.format, FILE_ENTRY, PROJECT_GROUP
+        body = self.folded_words(f"f.{f.description}", f"f.{f.notes}")
+        tags = self.folded_words(f"COALESCE(g.{g.name}, '')", f"f.{f.camera}")
         return (
-            f"SELECT f.id, f.folder_id, f.drive_id, f.category, {fold('f.filename')}, "
-            f"{fold('f.title')}, {body}, {tags}, f.imported_at "
-            "FROM catalog_fileentry f "
-            "LEFT JOIN catalog_projectgroup g ON g.id = f.project_group_id "
+            f"SELECT f.{f.id}, f.{f.folder}, f.{f.drive}, f.{f.category}, "
+            f"{fold(f'f.{f.filename}')}, {fold(f'f.{f.title}')}, {body}, {tags}, "
+            f"f.{f.imported_at} FROM {f} f "
+            f"LEFT JOIN {g} g ON g.{g.id} = f.{f.project_group} "
         )
 
     def folded_words(self, *parts: str) -> str:
@@ -146,9 +150,9 @@ class SearchBackend:
         """Index the folders satisfying ``folder_condition`` (on ``d``) not indexed yet."""
         return (
             f"INSERT INTO {FOLDERS} (folder_id, location) "
-            f"SELECT d.id, {self.fold_sql.format('d.path')} FROM catalog_folder d "
+            f"SELECT d.{FOLDER.id}, {self.fold_sql.format(f'd.{FOLDER.path}')} FROM {FOLDER} d "
             f"WHERE {folder_condition} "
-            f"AND NOT EXISTS (SELECT 1 FROM {FOLDERS} x WHERE x.folder_id = d.id)"
+            f"AND NOT EXISTS (SELECT 1 FROM {FOLDERS} x WHERE x.folder_id = d.{FOLDER.id})"
         )
 
     def index_where(
@@ -163,7 +167,7 @@ class SearchBackend:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             placeholders = ", ".join(["%s"] * len(chunk))
-            written += self.index_where(f"f.id IN ({placeholders})", chunk)
+            written += self.index_where(f"f.{FILE_ENTRY.id} IN ({placeholders})", chunk)
         return written
 
     #: Take a file newer than every indexed one (an import's new files) as unindexed
@@ -175,12 +179,12 @@ class SearchBackend:
     def _unindexed(self) -> str:
         unindexed = (
             f"NOT EXISTS (SELECT 1 FROM {TABLE} ix "
-            f"WHERE ix.file_id = f.id AND {self.same_import_sql})"
+            f"WHERE ix.file_id = f.{FILE_ENTRY.id} AND {self.same_import_sql})"
         )
         if self.new_files_unlooked:
-            newer = f"f.id > (SELECT COALESCE(MAX(file_id), 0) FROM {TABLE})"
+            newer = f"f.{FILE_ENTRY.id} > (SELECT COALESCE(MAX(file_id), 0) FROM {TABLE})"
             unindexed = f"({newer} OR {unindexed})"
-        return f"f.drive_id = %s AND {unindexed}"
+        return f"f.{FILE_ENTRY.drive} = %s AND {unindexed}"
 
     def index_drive(self, drive_id: int) -> int:
         """Index the drive's files that are new or changed since they were indexed."""
@@ -190,7 +194,7 @@ class SearchBackend:
         """How many of the drive's files need indexing, counting no further than ``limit``."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT COUNT(*) FROM (SELECT 1 FROM catalog_fileentry f "
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {FILE_ENTRY} f "
                 f"WHERE {self._unindexed()} LIMIT %s) t",
                 [drive_id, limit],
             )
@@ -200,7 +204,8 @@ class SearchBackend:
         """Empty the index and index every file (and folder), in id ranges."""
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM catalog_fileentry"
+                f"SELECT COALESCE(MIN({FILE_ENTRY.id}), 0), COALESCE(MAX({FILE_ENTRY.id}), 0), "
+                f"COUNT(*) FROM {FILE_ENTRY}"
             )
             low, high, total = cursor.fetchone()
         self.prepare()
@@ -211,7 +216,7 @@ class SearchBackend:
             for start in range(low, high + 1, REBUILD_CHUNK):
                 cursor.execute(
                     f"INSERT INTO {TABLE} {self.COLUMNS} {self._select_rows()}"
-                    "WHERE f.id >= %s AND f.id < %s",
+                    f"WHERE f.{FILE_ENTRY.id} >= %s AND f.{FILE_ENTRY.id} < %s",
                     [start, start + REBUILD_CHUNK],
                 )
                 written += cursor.rowcount

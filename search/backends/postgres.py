@@ -7,11 +7,13 @@ and the terms a BitmapAnd. Big imports go through the GIN pending lists (see
 ``index_where``).
 """
 
-# Set-based SQL: only module constants are interpolated; every value is a parameter.
+# Set-based SQL: only module constants and the catalog's names (``catalog.schema``) are
+# interpolated; every value is a parameter.
 # ruff: noqa: S608
 
 from django.db import connection, transaction
 
+from catalog.schema import FILE_ENTRY, FOLDER
 from search.text import Query
 
 from .base import NO_FACETS, WEIGHTS, WORD_COLUMNS, IndexFacets, SearchBackend, like_escape
@@ -36,7 +38,7 @@ class PostgresBackend(SearchBackend):
     fold_sql = (
         "CASE WHEN lower({0}) IS NFC NORMALIZED THEN lower({0}) ELSE normalize(lower({0}), NFC) END"
     )
-    same_import_sql = "ix.imported_at IS NOT DISTINCT FROM f.imported_at"
+    same_import_sql = f"ix.imported_at IS NOT DISTINCT FROM f.{FILE_ENTRY.imported_at}"
 
     def folder_sql(self, pattern_kind: str, text: str, drives: list[int] = ()) -> tuple[str, list]:
         if pattern_kind == "contains":
@@ -51,8 +53,8 @@ class PostgresBackend(SearchBackend):
             )
         if drives:  # only those drives' folders: a smaller bitmap when a drive is chosen
             sql += (
-                " AND folder_id IN (SELECT id FROM catalog_folder "
-                f"WHERE drive_id IN ({', '.join(['%s'] * len(drives))}))"
+                f" AND folder_id IN (SELECT {FOLDER.id} FROM {FOLDER} "
+                f"WHERE {FOLDER.drive} IN ({', '.join(['%s'] * len(drives))}))"
             )
             params += list(drives)
         return sql, params
@@ -173,7 +175,7 @@ class PostgresBackend(SearchBackend):
         if folders is not None:  # a drive: an import's worth of rows
             return self._index_drive_rows(condition, params, folders)
         folder_condition = (
-            f"d.id IN (SELECT f.folder_id FROM catalog_fileentry f WHERE {condition})"
+            f"d.{FOLDER.id} IN (SELECT f.{FILE_ENTRY.folder} FROM {FILE_ENTRY} f WHERE {condition})"
         )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(self._index_folders_sql(folder_condition), params)
@@ -236,7 +238,7 @@ class PostgresBackend(SearchBackend):
 
     def index_drive(self, drive_id: int) -> int:
         return self.index_where(
-            self._unindexed(), [drive_id], folders=("d.drive_id = %s", [drive_id])
+            self._unindexed(), [drive_id], folders=(f"d.{FOLDER.drive} = %s", [drive_id])
         )
 
     def before_rebuild(self) -> None:

@@ -4,7 +4,8 @@ the folder index's folded paths (fragments, as FTS5 strings) — the file index'
 ``folder_id`` and ``(drive_id, category)`` btrees, and the catalog's ``(oshash, size)``
 btree for oshash prefixes. See ``SQLiteBackend._plan`` for how a query runs."""
 
-# Set-based SQL: only module constants are interpolated; every value is a parameter.
+# Set-based SQL: only module constants and the catalog's names (``catalog.schema``) are
+# interpolated; every value is a parameter.
 # ruff: noqa: S608
 
 import json
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from catalog.schema import FILE_ENTRY, FOLDER
 from search.text import Query, Term, fold
 
 from .base import NO_FACETS, WEIGHTS, WORD_COLUMNS, IndexFacets, SearchBackend, glob_escape
@@ -113,8 +115,7 @@ class _Plan:
                 )
             )
         if term.hex_prefix:
-            sql, sql_params = backend.oshash_sql(term)
-            sql = sql.replace("SELECT id ", "SELECT id AS file_id ", 1)
+            sql, sql_params = backend.oshash_sql(term, as_file_id=True)
             found.append((sql, WEIGHTS["oshash"] if weights else 0, sql_params))
         return found
 
@@ -345,7 +346,7 @@ class SQLiteBackend(SearchBackend):
             cursor.execute(f"DROP TABLE IF EXISTS {IDS}")
             cursor.execute(
                 f"CREATE TEMP TABLE phs_search_ids AS "
-                f"SELECT f.id FROM catalog_fileentry f WHERE {condition}",
+                f"SELECT f.{FILE_ENTRY.id} AS id FROM {FILE_ENTRY} f WHERE {condition}",
                 params,
             )
             # Old rows out; files newer than every indexed one (an import's new files)
@@ -361,7 +362,8 @@ class SQLiteBackend(SearchBackend):
             written = cursor.rowcount
             self._fill_fts(cursor, f"file_id IN (SELECT id FROM {IDS})")
             folder_condition, folder_params = folders or (
-                f"d.id IN (SELECT folder_id FROM {TABLE} WHERE file_id IN (SELECT id FROM {IDS}))",
+                f"d.{FOLDER.id} IN "
+                f"(SELECT folder_id FROM {TABLE} WHERE file_id IN (SELECT id FROM {IDS}))",
                 [],
             )
             cursor.execute(
@@ -380,7 +382,7 @@ class SQLiteBackend(SearchBackend):
 
     def index_drive(self, drive_id: int) -> int:
         return self.index_where(
-            self._unindexed(), [drive_id], folders=("d.drive_id = %s", [drive_id])
+            self._unindexed(), [drive_id], folders=(f"d.{FOLDER.drive} = %s", [drive_id])
         )
 
     @staticmethod
