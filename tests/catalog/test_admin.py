@@ -171,6 +171,29 @@ def test_make_primary_bulk_action(client, catalog, reviewer):
     assert DuplicateGroup.objects.get(oshash=SAME).primary == spare
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        "catalog/fileentry/set_status",
+        "catalog/fileentry/make_primary",
+        "catalog/drive/delete",
+        "catalog/projectgroup/delete",
+    ],
+)
+@pytest.mark.parametrize("bad", [str(2**64), "abc", "%C2%B2", "-1"])
+def test_a_bulk_action_refuses_ids_that_are_not_row_ids(client, catalog, admin_user, action, bad):
+    """An id past 64 bits was an OverflowError, ``abc`` or ``²`` a ValueError: 500s."""
+    login(client, admin_user)
+    file = FileEntry.objects.first()
+    for method in (client.get, client.post):
+        response = method(f"/admin/bulk/{action}/?id={file.pk}&id={bad}&next={FILES}")
+        assert response.status_code == 400
+        assert response.content.decode().startswith("'id' must be the ids of the selected rows")
+    assert FileEntry.objects.filter(status=Status.UNREVIEWED).count() == 33
+    response = client.get(f"/admin/bulk/{action}/?id={file.pk}&next={FILES}")
+    assert response.status_code in (200, 404)  # no drive or group has the file's id: 404
+
+
 def test_folder_listing_has_constant_queries(catalog):
     drive = catalog_drive()
     for path in ("", "2019", "2019/rehearsal/day-1"):
