@@ -415,39 +415,44 @@ class _Staging:
         if candidates.size == 0:
             return []
         repeated = []
-        winners: dict[str, list[int]] = {}
+        winners: dict[str, list[tuple[int, str, str]]] = {}
         losers: dict[str, list[int]] = {}
         for (path, filename), places in sorted(self.occurrences(self.tables, candidates).items()):
             if len(places) < 2:
                 continue  # two locations with one hash
             places.sort()
             repeated.append(RepeatedEntry(path, filename, [idx for idx, _ in places]))
-            winners.setdefault(places[-1][1], []).append(places[-1][0])
+            last, table = places[-1]
+            winners.setdefault(table, []).append((last, path, filename))
             for idx, table in places[:-1]:
                 losers.setdefault(table, []).append(idx)
-        # A file this import created gets the fields of its last entry.
+        # A file this import created gets the fields of its last entry: one statement per
+        # repeated location, finding the file by its unique key and the entry by its
+        # number (indexed here, in the few chunks that hold repeats). A join of a chunk
+        # with the drive's files was planned, for a new drive that the statistics said
+        # had no files, as a scan of the chunk per file: 40,000 files with 5 repeats took
+        # 85 s instead of 8 on PostgreSQL.
         file_table = FileEntry._meta.db_table
         fields = ", ".join(f"{name} = s.{name}" for name in [*SCANNER_FIELDS, "date"])
-        self._for_staged(
-            winners,
-            f"UPDATE {file_table} SET {fields} FROM {{table}} s WHERE s.idx IN ({{indexes}}) "
-            f"AND {file_table}.drive_id = %s AND {file_table}.path = s.path "
-            f"AND {file_table}.filename = s.filename AND {file_table}.id > %s",
-            [drive.id, created_after],
-        )
-        self._for_staged(losers, "DELETE FROM {table} WHERE idx IN ({indexes})")
-        return repeated
-
-    def _for_staged(self, indexes_by_table: dict[str, list[int]], sql: str, params=()) -> None:
-        """Run ``sql`` for these staged rows, per table, 500 entry indexes at a time."""
         with self.cursor() as cursor:
-            for table, indexes in indexes_by_table.items():
+            for table in sorted({*winners, *losers}):
+                cursor.execute(f"CREATE INDEX {table}_idx ON {table} (idx)")
+            for table, entries in winners.items():
+                cursor.executemany(
+                    f"UPDATE {file_table} SET {fields} FROM {table} s WHERE s.idx = %s "
+                    f"AND {file_table}.drive_id = %s AND {file_table}.path = %s "
+                    f"AND {file_table}.filename = %s AND {file_table}.id > %s",
+                    [(idx, drive.id, path, name, created_after) for idx, path, name in entries],
+                )
+            # Only the last entry of each stays staged, for ``--update``.
+            for table, indexes in losers.items():
                 for start in range(0, len(indexes), 500):
                     batch = indexes[start : start + 500]
                     cursor.execute(
-                        sql.format(table=table, indexes=", ".join(["%s"] * len(batch))),
-                        [*batch, *params],
+                        f"DELETE FROM {table} WHERE idx IN ({', '.join(['%s'] * len(batch))})",
+                        batch,
                     )
+        return repeated
 
     def insert_new(self, table: str, drive: Drive, *, now) -> int:
         """Insert the staged files the catalog does not have yet; return how many."""

@@ -413,3 +413,104 @@ def test_an_import_has_its_own_sqlite_page_cache_and_gives_the_sites_back(
     import_manifest(write_manifest([entry("a.jpg")]), drive_name="D")
     assert seen == [-imports.IMPORT_SQLITE_CACHE_KIB]
     assert cache_size() == before != seen[0]
+
+
+# Repeats in a new drive imported next to an existing one (issue #22): PostgreSQL had no
+# statistics saying the new drive had files, and settled repeats with a join that read
+# the whole staging table once per file of the drive (85 s instead of 8 for 40,000).
+
+
+def manifest_with_repeats(count: int, places: dict[str, int], again: int = 3) -> list[dict]:
+    """``count`` files; at each place, ``again`` entries listed once more (size + 1000)
+    right after themselves, so a repeat sits in the same chunk as its first entry."""
+    entries = []
+    for i in range(count):
+        entries.append(entry(f"f{i:04}.jpg", f"d{i % 7}", size_exif=i, camera="first"))
+        for at in places.values():
+            if i == at + again - 1:
+                entries += [
+                    entry(f"f{j:04}.jpg", f"d{j % 7}", size_exif=j + 1000, camera="last")
+                    for j in range(at, at + again)
+                ]
+    return entries
+
+
+PLACES = {"start": 0, "middle": 100, "end": 197}
+
+
+@pytest.mark.parametrize("place", [*PLACES, "all"])
+def test_repeats_at_the_start_middle_or_end_leave_one_file_with_the_last_entry(
+    write_manifest, monkeypatch, place
+):
+    import_manifest(
+        write_manifest([entry(f"old{i}.jpg", f"o{i % 5}") for i in range(60)], "Old.json"),
+        drive_name="Old",
+    )
+    monkeypatch.setattr("catalog.services.imports.CHUNK", 40)
+    places = PLACES if place == "all" else {place: PLACES[place]}
+    result = import_manifest(write_manifest(manifest_with_repeats(200, places)), drive_name="New")
+
+    repeated = sorted(j for at in places.values() for j in range(at, at + 3))
+    assert (result.entries, result.created) == (200, 200)
+    assert sorted(r.filename for r in result.repeated) == [f"f{j:04}.jpg" for j in repeated]
+    assert all(len(r.indexes) == 2 for r in result.repeated)
+    files = FileEntry.objects.filter(drive__name="New")
+    assert files.count() == 200
+    assert files.values("path", "filename").distinct().count() == 200
+    changed = files.filter(camera="last")
+    assert sorted(changed.values_list("size", flat=True)) == [j + 1000 for j in repeated]
+    assert files.exclude(camera="last").filter(size__gte=1000).count() == 0
+    assert FileEntry.objects.filter(drive__name="Old").count() == 60
+    assert Folder.objects.get(drive__name="New", path="").total_size == sum(range(200)) + (
+        1000 * len(repeated)
+    )
+
+
+def test_settling_repeats_reads_staging_once_and_only_the_repeated_files(
+    write_manifest, monkeypatch
+):
+    """The plan of every statement that settles repeats, as PostgreSQL ran it (EXPLAIN
+    ANALYZE, rolled back): no staging table scanned once per file of the new drive, and
+    the file table read at the repeated locations only, not the drive's every new file."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's choice is PostgreSQL's; SQLite's result is tested above")
+    import_manifest(
+        write_manifest([entry(f"old{i}.jpg", f"o{i % 5}") for i in range(600)], "Old.json"),
+        drive_name="Old",
+    )
+    monkeypatch.setattr("catalog.services.imports.CHUNK", 500)
+    plans = []
+
+    def explain(execute, sql, params, many, context):
+        if "phs_import_staging" in sql and sql.lstrip().upper().startswith(("UPDATE", "DELETE")):
+            raw = context["cursor"].cursor
+            for one in params if many else [params]:
+                with transaction.atomic():
+                    raw.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", one)
+                    plans.append((sql, raw.fetchone()[0][0]["Plan"]))
+                    transaction.set_rollback(True)
+        return execute(sql, params, many, context)
+
+    entries = manifest_with_repeats(1000, {"start": 0, "middle": 300, "end": 997})
+    with connection.execute_wrapper(explain):
+        result = import_manifest(write_manifest(entries), drive_name="New")
+    assert len(result.repeated) == 9
+
+    def nodes(plan):
+        yield plan
+        for child in plan.get("Plans", []):
+            yield from nodes(child)
+
+    assert plans
+    for sql, plan in plans:
+        for node in nodes(plan):
+            if "Scan" not in node["Node Type"]:
+                continue
+            relation = node.get("Relation Name", "")
+            read = node["Actual Rows"] * node["Actual Loops"]
+            if relation.startswith("phs_import_staging"):
+                assert node["Actual Loops"] == 1, (sql, plan)
+            if relation == "catalog_fileentry":
+                assert read <= 9, (sql, plan)
