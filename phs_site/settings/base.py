@@ -5,6 +5,7 @@ Safe by default: DEBUG is off and there is no usable SECRET_KEY here; ``dev`` an
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "django_filters",
     # The database task backend and its `db_worker` (see TASKS below).
     "django_tasks_db",
+    # Sign-in throttling (AXES_* below).
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: turns a locked-out sign-in into the lockout page (phs_site.login).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "phs_site.urls"
@@ -151,6 +156,31 @@ MEDIA_URL = "/media/"
 
 LOGIN_URL = "wagtailadmin_login"
 LOGIN_REDIRECT_URL = "wagtailadmin_home"
+
+# --- Sign-in throttling (django-axes; docs/operations.md "Sign-in lockouts") ------------
+# After PHS_LOGIN_FAILURE_LIMIT wrong passwords for one user from one address, that pair
+# may not sign in (not even with the right password) for PHS_LOGIN_COOLOFF_MINUTES, or
+# until an operator runs `axes_reset`. Other users, and the same user elsewhere, are not
+# affected. nginx limits the rate of sign-in attempts per address on top of this.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out pair
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("PHS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PHS_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Attempts during a lockout do not push its end further: the page's "until" holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets earlier mistakes
+AXES_DISABLE_ACCESS_LOG = True  # no table of every successful sign-in
+# The client behind nginx (phs_site.proxy), not nginx's own loopback address.
+AXES_CLIENT_IP_CALLABLE = "phs_site.proxy.client_address"
+#: Peers whose X-Real-IP / X-Forwarded-For are believed: the nginx on this machine
+#: (gunicorn listens on loopback; its forwarded_allow_ips names the same two).
+PHS_TRUSTED_PROXIES = ("127.0.0.1", "::1")
+AXES_LOCKOUT_CALLABLE = "phs_site.login.lockout_response"
+WAGTAILADMIN_USER_LOGIN_FORM = "phs_site.login.LoginForm"
+# ---------------------------------------------------------------------------------------
 
 WAGTAIL_SITE_NAME = "PHS Archive"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
