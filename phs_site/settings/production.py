@@ -30,8 +30,29 @@ def _env_flag(name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+#: The placeholder in deploy/env.example (systemd keeps a comment after it in the value).
+PLACEHOLDER_SECRET_KEY = "change-me"  # noqa: S105 (what to refuse, not a key)
+SECRET_KEY_MIN_LENGTH = 50
+
+
+def _refuse_weak_secret_key(key: str) -> None:
+    """Sessions, password-reset links and CSRF tokens are signed with this key: a known
+    or short one lets anyone forge them. Django's check only warns (security.W009)."""
+    how = 'generate one with: python3 -c "import secrets; print(secrets.token_urlsafe(50))"'
+    if PLACEHOLDER_SECRET_KEY in key:
+        problem = "is still the placeholder from deploy/env.example"
+    elif len(key) < SECRET_KEY_MIN_LENGTH:
+        problem = f"is {len(key)} characters long; it needs {SECRET_KEY_MIN_LENGTH} or more"
+    elif len(set(key)) < 5 or key.startswith("django-insecure-"):
+        problem = "is not random (Django's own check, security.W009, would warn about it)"
+    else:
+        return
+    raise ImproperlyConfigured(f"SECRET_KEY {problem}: {how}, and put it in the environment")
+
+
 DEBUG = False
 SECRET_KEY = os.environ["SECRET_KEY"]
+_refuse_weak_secret_key(SECRET_KEY)
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS names no host (a comma-separated list)")

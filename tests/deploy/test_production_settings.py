@@ -55,6 +55,51 @@ def test_each_required_variable_is_named_alone(tmp_path, missing):
     assert f"Missing required environment variables: {missing} (" in result.stderr
 
 
+def env_example_secret_key() -> str:
+    """SECRET_KEY's value in deploy/env.example, as a shell reading the file sees it."""
+    for line in (ROOT / "deploy" / "env.example").read_text().splitlines():
+        if line.startswith("SECRET_KEY="):
+            return line.removeprefix("SECRET_KEY=").split(" #", 1)[0].strip()
+    raise AssertionError("deploy/env.example sets no SECRET_KEY")
+
+
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [
+        (env_example_secret_key(), "is still the placeholder from deploy/env.example"),
+        # As systemd's EnvironmentFile= would read it with a comment after it: 50+ long.
+        (
+            env_example_secret_key()
+            + '   # python -c "import secrets; print(secrets.token_urlsafe(50))"',
+            "is still the placeholder from deploy/env.example",
+        ),
+        (secrets.token_urlsafe(50)[:49], "is 49 characters long; it needs 50 or more"),
+        ("short", "is 5 characters long; it needs 50 or more"),
+        ("ab" * 30, "is not random"),
+        ("django-insecure-" + secrets.token_urlsafe(50), "is not random"),
+    ],
+    ids=[
+        "placeholder",
+        "placeholder-with-comment",
+        "49-chars",
+        "5-chars",
+        "repetitive",
+        "django-insecure",
+    ],
+)
+def test_start_up_refuses_a_weak_secret_key(tmp_path, key, problem):
+    result = manage(production_env(tmp_path, SECRET_KEY=key), "check")
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: SECRET_KEY {problem}" in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr.splitlines()[-1]  # how to make one
+    assert key not in result.stderr.splitlines()[-1]  # the message never repeats the key
+
+
+def test_a_fifty_character_random_key_is_accepted(tmp_path):
+    key = secrets.token_urlsafe(50)[:50]
+    assert manage(production_env(tmp_path, SECRET_KEY=key), "check").returncode == 0
+
+
 def test_wsgi_application_refuses_to_load_without_environment(tmp_path):
     env = production_env(tmp_path, SECRET_KEY=None)
     env.pop("DJANGO_SETTINGS_MODULE")  # wsgi.py defaults to production
@@ -162,3 +207,11 @@ def test_without_a_relay_nothing_is_sent_and_nothing_fails(tmp_path):
     probe = "from django.conf import settings; print(settings.EMAIL_BACKEND)"
     shown = manage(production_env(tmp_path, EMAIL_HOST=None), "shell", "-c", probe)
     assert shown.stdout.strip().endswith("dummy.EmailBackend")
+
+
+def test_sign_in_throttle_limits_come_from_the_environment(tmp_path):
+    code = "from django.conf import settings as s; print(s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME)"
+    env = production_env(tmp_path, PHS_LOGIN_FAILURE_LIMIT="3", PHS_LOGIN_COOLOFF_MINUTES="60")
+    result = manage(env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["3", "1:00:00"]
