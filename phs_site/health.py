@@ -6,18 +6,25 @@ reports the task backlog (django-tasks-db's queue) and the pad.ma export backlog
 (pending and failed requests, the oldest pending one's age). Those two are
 informational: a slow export queue is an alert for a person, not a reason to take
 the site out of rotation.
+
+Anyone may ask, but only the status (``{"status": "ok"}``) is for everyone: the
+details (database vendor, pending migration names, backlogs) are for the machine
+itself (a monitor on loopback, directly or through nginx: ``phs_site.proxy``) and
+for signed-in admin users.
 """
 
 import logging
 from datetime import timedelta
 
 from django.apps import apps
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from phs_site.proxy import is_local
 
 logger = logging.getLogger("phs.health")
 
@@ -79,7 +86,19 @@ def healthz(request):
             if (result := _run(name, check)) is not None:
                 body[name] = result
     body["status"] = "ok" if healthy else "unavailable"
+    if not may_see_details(request):
+        body = {"status": body["status"]}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def may_see_details(request) -> bool:
+    """The machine itself, or someone signed in to the admin."""
+    if is_local(request):
+        return True
+    try:  # a session lookup: with the database down, nobody is signed in
+        return request.user.has_perm("wagtailadmin.access_admin")
+    except DatabaseError:
+        return False
 
 
 def _run(name: str, check) -> dict | None:

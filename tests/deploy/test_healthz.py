@@ -93,3 +93,70 @@ def test_a_failing_export_check_is_reported_but_keeps_the_site_in_rotation(clien
 
 def test_only_safe_methods(client):
     assert client.post("/healthz").status_code == 405
+
+
+# --- who sees what ------------------------------------------------------------------------
+OUTSIDE = "203.0.113.7"
+#: How requests reach Django: directly over loopback, or through nginx (which connects
+#: from loopback and says whom it served, overwriting any such header of the client's).
+DIRECT_LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
+DIRECT_LOOPBACK_V6 = {"REMOTE_ADDR": "::1"}
+NGINX_FROM_LOOPBACK = {
+    "REMOTE_ADDR": "127.0.0.1",
+    "HTTP_X_REAL_IP": "127.0.0.1",
+    "HTTP_X_FORWARDED_FOR": "127.0.0.1",
+}
+NGINX_FROM_OUTSIDE = {
+    "REMOTE_ADDR": "127.0.0.1",
+    "HTTP_X_REAL_IP": OUTSIDE,
+    "HTTP_X_FORWARDED_FOR": OUTSIDE,
+}
+#: A proxy that sets only X-Forwarded-For (its last entry is the proxy's own client).
+PROXY_WITHOUT_REAL_IP = {"REMOTE_ADDR": "::1", "HTTP_X_FORWARDED_FOR": f"127.0.0.1, {OUTSIDE}"}
+#: A client off the machine claiming to be local: its headers are its own words.
+SPOOFED = {"REMOTE_ADDR": OUTSIDE, "HTTP_X_REAL_IP": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "::1"}
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [{"REMOTE_ADDR": OUTSIDE}, NGINX_FROM_OUTSIDE, PROXY_WITHOUT_REAL_IP, SPOOFED],
+    ids=["direct", "through-nginx", "proxy-without-x-real-ip", "spoofed-headers"],
+)
+def test_anonymous_callers_from_elsewhere_get_the_status_only(client, caller):
+    response = client.get("/healthz", **caller)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [DIRECT_LOOPBACK, DIRECT_LOOPBACK_V6, NGINX_FROM_LOOPBACK],
+    ids=["direct", "direct-ipv6", "through-nginx"],
+)
+def test_the_machine_itself_gets_the_details(client, caller):
+    body = client.get("/healthz", **caller).json()
+    assert body["database"] == {"ok": True, "vendor": connection.vendor}
+    assert body["migrations"] == {"ok": True, "pending": []}
+    assert "exports" in body
+
+
+def test_admin_users_get_the_details_from_anywhere(client, curator):
+    client.force_login(curator)
+    body = client.get("/healthz", **NGINX_FROM_OUTSIDE).json()
+    assert body["database"]["vendor"] == connection.vendor
+    assert "exports" in body
+
+
+def test_a_user_without_admin_access_gets_the_status_only(client, make_user):
+    client.force_login(make_user("visitor"))
+    assert client.get("/healthz", **NGINX_FROM_OUTSIDE).json() == {"status": "ok"}
+
+
+def test_an_unhealthy_site_tells_outsiders_only_that(client):
+    leaf = next(
+        node for node in MigrationLoader(connection).graph.leaf_nodes() if node[0] == "catalog"
+    )
+    MigrationRecorder(connection).record_unapplied(*leaf)
+    response = client.get("/healthz", **NGINX_FROM_OUTSIDE)
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
