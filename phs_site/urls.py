@@ -4,7 +4,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.admin.urls import reports as wagtail_reports
 from wagtail.admin.views.mixins import SpreadsheetExportMixin
 
-from phs_site import bulk_ids
+from phs_site import bulk_actions
 from phs_site.health import healthz
 from phs_site.spreadsheets import formula_safe_view
 
@@ -23,7 +23,7 @@ formula_safe_reports = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     *formula_safe_reports,
-    *bulk_ids.urlpatterns,
+    *bulk_actions.urlpatterns,
     path("admin/", include(wagtailadmin_urls)),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]

@@ -180,9 +180,10 @@ def test_make_primary_bulk_action(client, catalog, reviewer):
         "catalog/projectgroup/delete",
     ],
 )
-@pytest.mark.parametrize("bad", [str(2**64), "abc", "%C2%B2", "-1"])
+@pytest.mark.parametrize("bad", [str(2**64), "abc", "%C2%B2", "-1", ""])
 def test_a_bulk_action_refuses_ids_that_are_not_row_ids(client, catalog, admin_user, action, bad):
-    """An id past 64 bits was an OverflowError, ``abc`` or ``²`` a ValueError: 500s."""
+    """An id past 64 bits was an OverflowError, ``abc``, ``²`` or nothing a ValueError:
+    500s."""
     login(client, admin_user)
     file = FileEntry.objects.first()
     for method in (client.get, client.post):
@@ -192,6 +193,24 @@ def test_a_bulk_action_refuses_ids_that_are_not_row_ids(client, catalog, admin_u
     assert FileEntry.objects.filter(status=Status.UNREVIEWED).count() == 33
     response = client.get(f"/admin/bulk/{action}/?id={file.pk}&next={FILES}")
     assert response.status_code in (200, 404)  # no drive or group has the file's id: 404
+
+
+@pytest.mark.parametrize(
+    "action", ["catalog/fileentry/set_status", "catalog/fileentry/make_primary"]
+)
+def test_a_bulk_action_refuses_a_next_that_is_no_address(client, catalog, admin_user, action):
+    """redirect("0") looked for a URL pattern named "0": a NoReverseMatch, a 500."""
+    login(client, admin_user)
+    file = FileEntry.objects.get(drive__name="Expansion", oshash=SAME)
+    url = f"/admin/bulk/{action}/?id={file.pk}"
+    response = client.post(f"{url}&next=0", {"status": Status.DISCARD})
+    assert response.status_code == 400
+    assert response.content.decode() == "'next' must be an address on this site, not '0'."
+    response = client.post(url, {"status": Status.DISCARD, "next": "0"})
+    assert response.status_code == 400
+    assert FileEntry.objects.get(pk=file.pk).status == Status.UNREVIEWED
+    response = client.post(f"{url}&next={FILES}", {"status": Status.DISCARD})
+    assert response.status_code == 302 and response["Location"] == FILES
 
 
 def test_folder_listing_has_constant_queries(catalog):
