@@ -40,8 +40,9 @@ INSTALLED_APPS = [
     "django_filters",
     # The database task backend and its `db_worker` (see TASKS below).
     "django_tasks_db",
-    # Sign-in throttling (AXES_* below).
+    # Sign-in throttling (AXES_* below); phs_site's admin page lifts its lockouts.
     "axes",
+    "phs_site",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -8,6 +8,8 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
+from django.utils.formats import date_format
+from wagtail.models import ModelLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +123,35 @@ def test_force_login_is_not_throttled(client, curator):
     lock_out(client, "curator", REMOTE_ADDR=OUTSIDE)
     client.force_login(curator)
     assert client.get("/admin/", REMOTE_ADDR=OUTSIDE).status_code == 200
+
+
+LOCKOUTS = "/admin/signin-lockouts/"
+
+
+def test_a_superuser_lifts_the_lock_in_the_admin(client, curator, admin_user):
+    lock_out(client, "curator", REMOTE_ADDR=OUTSIDE)
+    attempt = AccessAttempt.objects.get()
+    admin = type(client)()
+    admin.force_login(admin_user)
+    listing = admin.get(LOCKOUTS).content.decode()
+    assert "curator" in listing and OUTSIDE in listing
+    until = timezone.localtime(attempt.attempt_time + timedelta(minutes=15))
+    assert date_format(until, "DATETIME_FORMAT") in listing  # "Locked until"
+    assert f'href="{LOCKOUTS}delete/{attempt.pk}/"' in listing
+    confirm = admin.get(f"{LOCKOUTS}delete/{attempt.pk}/")
+    assert confirm.status_code == 200 and "Lift the lock" in confirm.content.decode()
+    response = admin.post(f"{LOCKOUTS}delete/{attempt.pk}/", follow=True)
+    assert f"Sign-in is open again for “curator” from {OUTSIDE}." in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+    assert ModelLogEntry.objects.filter(action="wagtail.delete", user=admin_user).count() == 1
+    assert signed_in(sign_in(client, "curator", REMOTE_ADDR=OUTSIDE))
+
+
+@pytest.mark.parametrize("role", ["curator", "reviewer", "operator"])
+def test_other_roles_cannot_see_or_lift_locks(client, make_user, role, request):
+    lock_out(client, "someone", REMOTE_ADDR=OUTSIDE)
+    attempt = AccessAttempt.objects.get()
+    client.force_login(request.getfixturevalue(role))
+    assert client.get(LOCKOUTS).status_code in (302, 403)
+    assert client.post(f"{LOCKOUTS}delete/{attempt.pk}/").status_code in (302, 403)
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
