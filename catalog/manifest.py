@@ -5,6 +5,8 @@ Only the fields below are read; anything else in an entry is ignored. Parsing is
 streamed with ijson so memory stays flat however large the manifest is.
 """
 
+import codecs
+import json
 import math
 import re
 import unicodedata
@@ -25,12 +27,14 @@ OSHASH_RE = re.compile(r"^[0-9a-fA-F]{16}$")
 #: the same scan; ``_text_problem`` tells the two apart for the message.
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
-#: A name on the drive that is not UTF-8 (a scanner wrote its bytes as surrogate
-#: escapes): neither PostgreSQL nor pad.ma can hold it, so the entry is refused.
-NOT_UNICODE = "{value!r} is not valid Unicode (it holds a lone surrogate escape)"
-NOT_UNICODE_NAME = (
-    f"{NOT_UNICODE}: the name on the drive is not UTF-8; rename it there and scan again"
-)
+#: A name on the drive that is not UTF-8 (its bytes written as they are, or as surrogate
+#: escapes U+DC80–U+DCFF, one per byte, as Python's json writes them): neither
+#: PostgreSQL nor pad.ma can hold it, so the entry is refused.
+NOT_UNICODE = "{value!r} is not valid Unicode ({what})"
+NOT_UNICODE_NAME = f"{NOT_UNICODE}: rename it on the drive and scan again"
+ESCAPED_BYTE_RE = re.compile(r"[\udc80-\udcff]")
+#: A number a 64-bit column cannot hold (the same words for every numeric field).
+TOO_LARGE = "too large (it does not fit in 64 bits)"
 DRIVE_DATE_SUFFIX_RE = re.compile(r"_20\d\d-\d\d-\d\d$")
 MAX_NAME_LENGTH = 4096
 MAX_TEXT = {"file_type": 255, "resolution": 64, "camera": 255, "date_exif": 64}
@@ -291,7 +295,7 @@ class _EntryValidator:
             try:
                 value = float(value.strip()) if not integer else _int_from_text(value)
             except ValueError:
-                self.problem(index, field, f"{value!r} is not a number")
+                self.problem(index, field, f"{_shown(value)} is not a number")
                 return None
         elif isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problem(index, field, f"must be a number, got {_json_type(value)}")
@@ -301,16 +305,16 @@ class _EntryValidator:
             self.problem(index, field, f"{value!r} is not a finite number")
             return None
         if value < 0:
-            self.problem(index, field, f"{value!r} is negative")
+            self.problem(index, field, f"{_shown(value)} is negative")
+            return None
+        if value >= _BEYOND_64_BITS:
+            self.problem(index, field, TOO_LARGE)
             return None
         if integer:
             if value != int(value):
                 self.problem(index, field, f"{value!r} is not a whole number of bytes")
                 return None
             value = int(value)
-            if value >= 2**63:
-                self.problem(index, field, f"{value!r} is too large")
-                return None
         return value
 
     def text(self, index: int, raw: dict, field: str) -> str:
@@ -331,8 +335,7 @@ class _EntryValidator:
 
 _HEX16_RE = re.compile(r"[0-9a-fA-F]{16}")
 _NO_HASH = (None, "", UNREADABLE_OSHASH)
-_MAX_SIZE = 2**63
-_INFINITY = float("inf")
+_BEYOND_64_BITS = 2**63
 
 
 def _plain_entry(index: int, raw: dict) -> ManifestEntry | None:
@@ -392,15 +395,15 @@ def _plain_entry(index: int, raw: dict) -> ManifestEntry | None:
     size = get("size_exif")
     if size == "" or size is None:
         size = None
-    elif type(size) is not int or not 0 <= size < _MAX_SIZE:
+    elif type(size) is not int or not 0 <= size < _BEYOND_64_BITS:
         return None
     duration = get("duration")
     if duration == "" or duration is None:
         duration = None
     elif type(duration) is float:
-        if not 0 <= duration < _INFINITY:  # NaN fails both comparisons
+        if not 0 <= duration < _BEYOND_64_BITS:  # NaN fails both comparisons
             return None
-    elif type(duration) is not int or duration < 0:
+    elif type(duration) is not int or not 0 <= duration < _BEYOND_64_BITS:
         return None
     exif_date = parse_exif_date(exif_date_raw) if exif_date_raw else None
     return ManifestEntry(
@@ -422,14 +425,29 @@ def _plain_entry(index: int, raw: dict) -> ManifestEntry | None:
 
 def _text_problem(value: str, *, name: bool = False) -> str:
     """What is wrong with a text that ``CONTROL_RE`` flagged."""
-    if SURROGATE_RE.search(value):
-        return (NOT_UNICODE_NAME if name else NOT_UNICODE).format(value=value)
+    if surrogates := SURROGATE_RE.findall(value):
+        if len(ESCAPED_BYTE_RE.findall(value)) == len(surrogates):
+            # Python's surrogateescape: U+DC80 + b stands for byte b, which was not UTF-8.
+            shown = ", ".join(dict.fromkeys(f"0x{ord(c) - 0xDC00:02X}" for c in surrogates))
+            what = f"bytes {shown} are not UTF-8" if "," in shown else f"byte {shown} is not UTF-8"
+        else:
+            what = "it holds a lone surrogate escape"
+        return (NOT_UNICODE_NAME if name else NOT_UNICODE).format(value=value, what=what)
     return f"{value!r} contains a control character"
 
 
 def _int_from_text(text: str) -> float:
     text = text.strip()
-    return int(text) if text.isdigit() else float(text)
+    if text.isdigit():
+        # Past 19 digits it is too large anyway; int() refuses past 4,300.
+        return int(text) if len(text) <= 19 else _BEYOND_64_BITS
+    return float(text)
+
+
+def _shown(value: Any) -> str:
+    """A value as a problem quotes it: its repr, cut short if long."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:50]}… ({len(text)} characters)"
 
 
 def _json_type(value: Any) -> str:
@@ -487,43 +505,107 @@ def read_manifest(reader: ManifestReader) -> Iterator[ManifestEntry]:
                     if entry is not None:
                         yield entry
                 return
-            except UnicodeDecodeError as error:
-                # The C parser cannot return a lone surrogate (``"bad\\udce9.jpg"``, what
-                # Python's json writes for a name that is not UTF-8). Read the manifest
-                # again with ijson's Python parser, which can, so that entry is reported
-                # with its field like any other and --skip-invalid can import the rest.
-                if rereading or not _is_surrogate_escape(error):
+            except (ijson.JSONError, UnicodeDecodeError) as error:
+                # The C parser stops at what an entry may hold but it cannot return: a
+                # lone surrogate (``"bad\\udce9.jpg"``, what Python's json writes for a
+                # name that is not UTF-8), bytes that are not UTF-8, an integer past 64
+                # bits. Read the manifest again with ijson's Python parser, which can
+                # (bytes that are not UTF-8 read as surrogate escapes), so that entry is
+                # reported with its field like any other and --skip-invalid imports the rest.
+                cause = None if rereading else _beyond_the_c_parser(error)
+                if cause is None:
                     raise
-                skip, reader.seen, rereading = reader.seen, 0, True
-                items = _reread_with_python_parser(reader.stream)
-    except ijson.JSONError as error:
-        raise ManifestFormatError(f"not valid JSON{_at_entry(reader)}: {error}") from error
+                skip, rereading = reader.seen, True
+                items = _reread_with_python_parser(reader.stream, f"entry {skip} holds {cause}")
+                reader.seen = 0
+    except (ijson.JSONError, json.JSONDecodeError) as error:  # json's: the Python parser's
+        raise ManifestFormatError(
+            f"not valid JSON{_at_entry(reader)}: {_parser_message(error)}"
+        ) from error
     except UnicodeDecodeError as error:
-        raise ManifestFormatError(f"not UTF-8 text{_at_entry(reader)}: {error}") from error
+        raise ManifestFormatError(f"not UTF-8 text{_at_entry(reader)}: {error.reason}") from error
 
 
 def _at_entry(reader: ManifestReader) -> str:
     """Where a whole-file problem showed: the entry being read when it did."""
-    return f" at entry {reader.seen}" if reader.seen else ""
+    return f" at entry {reader.seen}"
 
 
-def _is_surrogate_escape(error: UnicodeDecodeError) -> bool:
-    """yajl decodes a ``\\udXXX`` escape to the three bytes ED A0–BF xx, never UTF-8."""
-    return (
-        isinstance(error.object, bytes) and re.search(rb"\xed[\xa0-\xbf]", error.object) is not None
-    )
+def _parser_message(error: Exception) -> str:
+    """The parser's own words, on one line (yajl's are bytes, with a drawing of where)."""
+    message = error.args[0] if error.args else error
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "backslashreplace")
+    lines = str(message).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
 
 
-def _reread_with_python_parser(stream: IO[bytes]):
+def _beyond_the_c_parser(error: Exception) -> str | None:
+    """What stopped the C parser that the Python one reads, in words; None for the rest."""
+    if isinstance(error, UnicodeDecodeError):
+        # yajl decodes a ``\udXXX`` escape to the three bytes ED A0–BF xx, never UTF-8.
+        if isinstance(error.object, bytes) and re.search(rb"\xed[\xa0-\xbf]", error.object):
+            return "a name that is not valid Unicode (a surrogate escape such as \\udce9)"
+        return None
+    message = error.args[0] if error.args else b""
+    if isinstance(message, str):
+        message = message.encode()
+    if b"invalid bytes in UTF8 string" in message:
+        return "bytes that are not UTF-8"
+    if b"integer overflow" in message:
+        return "a number too large for 64 bits"
+    return None
+
+
+def _reread_with_python_parser(stream: IO[bytes], problem: str):
     try:
         stream.seek(0)
     except (AttributeError, OSError) as error:
         raise ManifestFormatError(
-            "a name is not valid Unicode (a surrogate escape such as \\udce9), and the "
-            "manifest cannot be read again from the start to say which entry holds it"
+            f"{problem}, and the manifest cannot be read again from the start to say in which field"
         ) from error
     python_parser = ijson.get_backend("python")
-    return python_parser.items(_check_is_array(stream), "item", use_float=True)
+    source = _check_is_array(_NotUtf8AsEscapes(stream))
+    return python_parser.items(source, "item", use_float=True)
+
+
+class _NotUtf8AsEscapes:
+    """A manifest's bytes, those that are not UTF-8 written as JSON surrogate escapes
+    (E9 → ``\\udce9``, what Python's json writes for a name that is not UTF-8): the name
+    then reaches the validator, which refuses its entry and names the field."""
+
+    def __init__(self, stream: IO[bytes]):
+        self.stream = stream
+        self.name = getattr(stream, "name", "")
+        self.decode = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode
+        #: How many backslashes the text returned so far ends with.
+        self.backslashes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""
+        while True:
+            data = self.stream.read(size)
+            text = self.decode(data, final=not data)
+            if text or not data:  # else only the start of a character: read on
+                break
+        text = _BACKSLASHES_AND_BYTE_RE.sub(self._escape, text)
+        trailing = len(text) - len(text.rstrip("\\"))
+        self.backslashes = trailing + (self.backslashes if trailing == len(text) else 0)
+        return text.encode()
+
+    def _escape(self, match: re.Match) -> str:
+        backslashes = match[1]
+        before = len(backslashes) + (self.backslashes if match.start() == 0 else 0)
+        if before % 2:
+            # "\<E9>" is a broken escape, and "\\udce9" would read as a backslash:
+            # keep it broken for the parser to report at its entry.
+            return f"{backslashes}\x00"
+        return f"{backslashes}\\u{ord(match[2]):04x}"
+
+
+#: A byte that is not UTF-8 (decoded as a surrogate escape) and the backslashes before it.
+_BACKSLASHES_AND_BYTE_RE = re.compile(r"(\\*)([\udc80-\udcff])")
 
 
 def _check_is_array(stream: IO[bytes]) -> "_Prefixed":

@@ -123,9 +123,9 @@ def import_manifest(
 ) -> ImportResult:
     """Import one manifest into the drive ``drive_name`` (created if new).
 
-    Raises ImportRefused for a bad drive name or a file that is not a JSON list,
-    ManifestInvalid when entries are bad and ``skip_invalid`` is off. In both cases
-    the database is exactly as it was.
+    Raises ImportRefused for a bad drive name or a file that is not a JSON list of
+    entries (an empty list too), ManifestInvalid when entries are bad and
+    ``skip_invalid`` is off. In both cases the database is exactly as it was.
     """
     if problem := validate_drive_name(drive_name):
         raise ImportRefused(problem)
@@ -197,6 +197,8 @@ def _import(
             if skip_invalid or not reader.problems:  # else nothing will be written
                 created += staging.insert_new(table, drive, now=now)
 
+        if not reader.seen:  # rolled back with the rest: no empty drive is left behind
+            raise ImportRefused("the manifest lists no files (an empty JSON list)")
         if reader.problems and not skip_invalid:
             raise ManifestInvalid(reader.problems, reader.invalid_entries)
         result.skipped = reader.invalid_entries
@@ -206,7 +208,7 @@ def _import(
         result.entries = staged - sum(len(r.indexes) - 1 for r in result.repeated)
         if update:
             result.updated = staging.update_existing(drive, now=now, before=last_id_before)
-        if folder_ids is None:  # an empty manifest: the drive still gets its root
+        if folder_ids is None:  # every entry skipped as invalid: the drive still gets its root
             folder_ids = ensure_folders(drive, [])
         result.folders = len(folder_ids)
     finally:

@@ -104,6 +104,64 @@ def test_dry_run_writes_nothing(three_files):
     assert not Drive.objects.exists() and not FileEntry.objects.exists()
 
 
+def test_a_dry_run_does_not_advise_refreshing_duplicate_groups(three_files):
+    assert "update_duplicates" not in run(three_files, "--dry-run")
+    assert "Run `manage.py update_duplicates`" in run(three_files)
+
+
+@pytest.mark.parametrize("args", [(), ("--dry-run",), ("--skip-invalid", "--update")])
+def test_an_empty_manifest_is_refused_and_leaves_no_empty_drive(three_files, write_manifest, args):
+    empty = write_manifest("[ ]", "Fresh.json")
+    with pytest.raises(CommandError, match=r"Fresh.json: the manifest lists no files .*Nothing"):
+        run(empty, *args)
+    assert not Drive.objects.exists()
+    run(three_files)
+    before = snapshot()
+    with pytest.raises(CommandError, match="the manifest lists no files"):
+        run(write_manifest("[]", "PHS_copyALL.json"), *args)
+    assert snapshot() == before
+
+
+def test_an_empty_manifest_is_refused_by_the_service(write_manifest):
+    with pytest.raises(ImportRefused, match="the manifest lists no files"):
+        import_manifest(write_manifest([]), drive_name="Fresh")
+    assert not Drive.objects.exists() and not Folder.objects.exists()
+
+
+def test_bytes_that_are_not_utf8_name_the_entry_and_field_and_change_nothing(
+    three_files, write_manifest
+):
+    from io import StringIO
+
+    run(three_files)
+    before = snapshot()
+    bad = write_manifest(
+        b'[{"filename": "caf\xe9.jpg", "path": "x"}, {"filename": "ok.jpg", "path": "x"}]',
+        "PHS_copyALL.json",
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 invalid entry; nothing was imported"):
+        call_command("import_json", str(bad), stdout=StringIO(), stderr=err)
+    assert (
+        "entry 0: filename: 'caf\\udce9.jpg' is not valid Unicode (byte 0xE9 is not UTF-8): "
+        "rename it on the drive and scan again" in err.getvalue()
+    )
+    assert snapshot() == before
+    assert "1 entries, 1 created, 0 updated, 0 unchanged, 1 skipped" in run(bad, "--skip-invalid")
+    assert FileEntry.objects.filter(path="x").get().filename == "ok.jpg"
+
+
+def test_a_size_past_64_bits_names_the_entry_and_field(write_manifest):
+    from io import StringIO
+
+    huge = json.dumps([entry("a.jpg"), entry("b.jpg", size_exif=10**30)])
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 invalid entry; nothing was imported"):
+        call_command("import_json", str(write_manifest(huge)), stdout=StringIO(), stderr=err)
+    assert "entry 1: size_exif: too large (it does not fit in 64 bits)" in err.getvalue()
+    assert not Drive.objects.exists()
+
+
 def test_repeated_location_is_reported_and_last_wins(write_manifest):
     path = write_manifest(
         [entry("a.jpg", "x", size_exif=1), entry("b.jpg"), entry("a.jpg", "/x/", size_exif=2)]

@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 f"{result.not_in_manifest:,} files of {result.drive.name} in the catalog are "
                 "not in this manifest; they were left as they are."
             )
-        if result.created or result.updated:
+        if not dry_run and (result.created or result.updated):
             self.stdout.write("Run `manage.py update_duplicates` to refresh duplicate groups.")
 
     def _print_problems(self, problems):
