@@ -15,11 +15,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
+from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 
 from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry
 from phs_site.spreadsheets import FormulaSafeExportMixin
-from workflow.bulk_actions import BULK_ACTIONS
 
 from .finder import EXACT_LIMIT, FACETS, PER_PAGE, SORTS, Search, find, matching_files, ordered
 from .models import SavedSearch
@@ -28,7 +28,8 @@ VIEW_PERMISSION = "catalog.view_fileentry"
 SNIPPET_LISTING = "/admin/snippets/catalog/fileentry/"
 BULK_URL = "/admin/bulk/catalog/fileentry/{action}/"
 CURATE_URL = "/admin/curate/?file={id}"
-#: Bulk actions offered for "select all N matching" (curator actions).
+#: Bulk actions offered for "select all N matching" (curator actions). They are found in
+#: Wagtail's registry, where the review layer registers them: search never imports it.
 SELECT_ALL_ACTIONS = ("set_status", "set_project_group", "submit_for_review")
 #: Single-choice filters of the file listing (catalog.filters), which *select all* replays.
 _LISTING_SINGLE = {"drive", "category", "review", "project_group", "camera"}
@@ -127,7 +128,9 @@ class FindFilesView(FormulaSafeExportMixin, TemplateView):
                     + "?"
                     + urlencode({"id": "all", "next": f"{SNIPPET_LISTING}?{listing_query}"}),
                 )
-                for action in BULK_ACTIONS
+                for action in bulk_action_registry.get_bulk_actions_for_model(
+                    "catalog", "fileentry"
+                )
                 if action.action_type in SELECT_ALL_ACTIONS
             ]
         return {
@@ -209,3 +212,9 @@ def saved_searches_for(request) -> list[SavedSearch]:
 def saved_search_url(saved: SavedSearch) -> str:
     url = reverse("phs_search:find")
     return f"{url}?{saved.query_string}" if saved.query_string else url
+
+
+def _select_all_actions() -> list:
+    registered = bulk_action_registry.get_bulk_actions_for_model("catalog", "fileentry")
+    chosen = [action for action in registered if action.action_type in SELECT_ALL_ACTIONS]
+    return sorted(chosen, key=lambda action: SELECT_ALL_ACTIONS.index(action.action_type))
