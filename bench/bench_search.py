@@ -85,6 +85,7 @@ def recreate(database: str) -> None:
 
 def import_all(manifests: list[Path], *, index: bool) -> dict:
     import catalog.services.imports as imports
+    import search.signal_handlers as signal_handlers
     import search.tasks as tasks
 
     indexing = []
@@ -103,12 +104,13 @@ def import_all(manifests: list[Path], *, index: bool) -> dict:
     # drive's task, which runs right after the import commits (inline with the immediate
     # task backend the dev settings use) — its own commit, and the WAL checkpoint or
     # flush that comes with it, included.
-    original_index_drive, original_task = imports.index_drive, tasks.index_drive_task
+    # The import tells search through catalog.signals; search's receiver calls this name.
+    original_index_drive, original_task = signal_handlers.index_drive, tasks.index_drive_task
     if index:
-        imports.index_drive = timed(original_index_drive)
+        signal_handlers.index_drive = timed(original_index_drive)
         tasks.index_drive_task = SimpleNamespace(enqueue=timed(original_task.enqueue))
     else:
-        imports.index_drive = lambda drive_id: 0
+        signal_handlers.index_drive = lambda drive_id: 0
     per_drive = []
     try:
         started = time.perf_counter()
@@ -120,7 +122,7 @@ def import_all(manifests: list[Path], *, index: bool) -> dict:
             print(f"  {drive}: {result.entries:,} entries {per_drive[-1]}s", flush=True)
         seconds = time.perf_counter() - started
     finally:
-        imports.index_drive, tasks.index_drive_task = original_index_drive, original_task
+        signal_handlers.index_drive, tasks.index_drive_task = original_index_drive, original_task
     index_seconds = sum(indexing)
     return {
         "seconds": round(seconds, 1),

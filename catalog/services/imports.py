@@ -35,7 +35,7 @@ from catalog.manifest import (
 )
 from catalog.models import Drive, FileEntry, Folder
 from catalog.selectors import forget_camera_choices
-from search.indexing import index_drive
+from catalog.signals import drive_files_changed
 
 from .folders import ensure_folders, recount_folders
 
@@ -226,7 +226,8 @@ def _import(
         # Folder counts and the search index follow what the import wrote. An import
         # that wrote nothing skips both: even finding "nothing to do" reads the drive.
         recount_folders(drive)
-        index_drive(drive.id)  # set-based; large imports are indexed after commit
+        # search indexes the drive (set-based; large imports after commit).
+        drive_files_changed.send(sender=Drive, drive_id=drive.id)
     return result
 
 
