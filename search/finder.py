@@ -66,10 +66,16 @@ SORTS = {
 }
 
 
+def _whole_numbers(values: list[str]) -> list[int]:
+    """The values that are row ids: ASCII digits ("²" is a digit to str.isdigit, not to
+    int()) within the databases' 64-bit integers (past them, an OverflowError)."""
+    return [int(v) for v in values if v.isascii() and v.isdigit() and int(v) < 2**63]
+
+
 def facet_filter(key: str, values: list[str]) -> Q | None:
     """The condition for one facet's selected values (any of them); None if invalid."""
     if key == "drive":
-        ids = [int(v) for v in values if v.isdigit()]
+        ids = _whole_numbers(values)
         return Q(drive_id__in=ids) if ids else None
     if key == "category":
         categories = [v for v in values if v in Category.values]
@@ -81,13 +87,13 @@ def facet_filter(key: str, values: list[str]) -> Q | None:
         states = [v for v in values if v in ReviewState.values]
         return Q(review_state__in=states) if states or "" in values else None
     if key == "project_group":
-        ids = [int(v) for v in values if v.isdigit()]
+        ids = _whole_numbers(values)
         q = Q(project_group_id__in=ids) if ids else Q(pk__in=[])
         return q | Q(project_group__isnull=True) if "none" in values else (q if ids else None)
     if key == "camera":
         return Q(camera__in=values) if values else None
     if key == "year":
-        years = [int(v) for v in values if v.isdigit() and 1800 <= int(v) <= 2200]
+        years = [year for year in _whole_numbers(values) if 1800 <= year <= 2200]
         q = Q()
         for year in years:
             q |= Q(date__year=year)
@@ -140,7 +146,7 @@ class Search:
             text=text[:20_000],
             facets=facets,
             sort=sort,
-            page=int(page) if str(page).isdigit() and 0 < int(page) < 100_000 else 1,
+            page=int(page) if _whole_numbers([str(page)]) and 0 < int(page) < 100_000 else 1,
         )
 
     @property
@@ -394,7 +400,7 @@ def _facet_where(search: Search) -> tuple[str, list]:
 def _index_facets(search: Search) -> IndexFacets:
     """The selected INDEX_FACETS, for the backend to narrow the query with."""
     return IndexFacets(
-        drives=tuple(int(v) for v in search.facets.get("drive", []) if v.isdigit()),
+        drives=tuple(_whole_numbers(search.facets.get("drive", []))),
         categories=tuple(v for v in search.facets.get("category", []) if v in Category.values),
     )
 
@@ -558,9 +564,9 @@ def _label_facets(
     search: Search, counts: dict[str, dict], *, approximate: bool = False
 ) -> list[FacetCounts]:
     drive_ids = [int(v) for v in counts["drive"] if v is not None]
-    drive_ids += [int(v) for v in search.facets.get("drive", []) if v.isdigit()]
+    drive_ids += _whole_numbers(search.facets.get("drive", []))
     group_ids = [int(v) for v in counts["project_group"] if v is not None]
-    group_ids += [int(v) for v in search.facets.get("project_group", []) if v.isdigit()]
+    group_ids += _whole_numbers(search.facets.get("project_group", []))
     # Both sets of names in one query (none for an empty set).
     drives_query = (
         Drive.objects.filter(pk__in=drive_ids)
@@ -582,11 +588,11 @@ def _label_facets(
     for kind, pk, name in names:
         (drives if kind == "drive" else groups)[pk] = name
     labels = {
-        "drive": lambda v: drives.get(int(v), v) if str(v).isdigit() else v,
+        "drive": lambda v: drives.get(int(v), v) if _whole_numbers([str(v)]) else v,
         "category": lambda v: Category(v).label if v in Category.values else v,
         "status": lambda v: Status(v).label if v in Status.values else v,
         "review": lambda v: ReviewState(v).label if v in ReviewState.values else v,
-        "project_group": lambda v: groups.get(int(v), v) if str(v).isdigit() else v,
+        "project_group": lambda v: groups.get(int(v), v) if _whole_numbers([str(v)]) else v,
         "camera": lambda v: v or "(none)",
         "year": lambda v: v,
         "duplicate": lambda v: YES_NO.get(v, v),
