@@ -4,6 +4,8 @@ Wagtail's "awaiting your review" and "your objects in workflow" panels load ever
 task state and its object, a few queries each: 10,000 files in review would mean
 tens of thousands of queries on the home page. These show counts and the oldest
 few files with a fixed number of queries, and link to the filtered file listing.
+Beside a file that could never reach pad.ma (``eligibility.file_export_warning``: no
+oshash, or under 8 bytes) they say so, before anyone approves it.
 """
 
 from django.contrib.contenttypes.models import ContentType
@@ -14,6 +16,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.models import WorkflowState
 
 from catalog.models import FileEntry, ReviewState
+from workflow.export.eligibility import file_export_warning
 from workflow.models import is_reviewer
 
 SHOWN = 8
@@ -52,11 +55,15 @@ class _FilesPanel(Component):
 
     def get_context_data(self, parent_context=None):
         listing = reverse("wagtailsnippets_catalog_fileentry:list")
+        files = list(self.files.select_related("drive").order_by("pk")[:SHOWN])
+        for file in files:
+            # Before anyone approves it: a file pad.ma cannot tell apart is never sent.
+            file.export_warning = file_export_warning(file)
         return {
             "title": self.title,
             "empty": self.empty,
             "count": self.files.count(),
-            "files": self.files.select_related("drive").order_by("pk")[:SHOWN],
+            "files": files,
             "listing_url": f"{listing}?{self.listing_query}",
         }
 

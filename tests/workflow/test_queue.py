@@ -1,5 +1,7 @@
 """The reviewer's queue stays a constant number of queries however many files wait."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -49,3 +51,27 @@ def test_dashboard_shows_the_queue_but_not_your_own(client, write_manifest, cura
     html = client.get("/admin/").content.decode()
     assert "Files waiting for your review" not in html  # curators do not review
     assert "Your files in review" in html and "Open all 12" in html
+
+
+def test_the_queue_warns_beside_a_file_pad_ma_could_not_tell_apart(
+    client, write_manifest, curator, reviewer
+):
+    entries = [
+        entry("empty.txt", "notes", size_exif=0, oshash="0000000000000000"),
+        entry("three.txt", "notes", size_exif=3, oshash="0000000000000003"),
+        entry("photo.jpg", "notes"),
+    ]
+    import_manifest(write_manifest(entries, "notes.json"), drive_name="notes")
+    files = FileEntry.objects.filter(drive__name="notes")
+    bulk.set_status(files, status=Status.UPLOAD, user=curator)
+    bulk.submit(files, user=curator)
+    client.force_login(reviewer)
+
+    html = client.get("/admin/").content.decode()
+
+    items = re.findall(r"<li>(.*?)</li>", html[html.index("Files waiting for your review") :], re.S)
+    text = {re.search(r"notes:/notes/([\w.]+)", item)[1]: item for item in items[:3]}
+    assert "this one is 0 bytes" in text["empty.txt"]
+    assert "this one is 3 bytes" in text["three.txt"]
+    assert "Not sent to pad.ma: files under 8 bytes" in text["three.txt"]
+    assert "Not sent to pad.ma" not in text["photo.jpg"]

@@ -10,7 +10,7 @@ from catalog.models import FileEntry, ProjectGroup
 from workflow.models import ExportRequest
 
 from .base import ExportItem
-from .requests import exportable_statuses
+from .eligibility import ExportFacts, export_refusal
 
 
 def load_items(request_ids) -> list[ExportItem]:
@@ -67,18 +67,5 @@ def _item(request: ExportRequest, approved: FileEntry | None, groups: dict) -> E
 
 
 def _skip_reason(file: FileEntry, approved: FileEntry | None) -> str:
-    statuses = exportable_statuses()
-    group = file.duplicate_group
-    if approved is None:
-        return "no approved version"
-    if approved.status not in statuses:
-        return f"the approved decision is {approved.status!r}, which is not exported"
-    if file.status not in statuses:
-        return f"the decision changed to {file.status!r} after approval"
-    if group is not None and group.primary_id != file.pk:
-        return "a spare copy: only its duplicate group's primary copy is exported"
-    if group is not None and group.has_conflict:
-        return "its duplicate group has conflicting decisions for a reviewer to settle"
-    if not file.oshash:
-        return "no oshash (the scanner could not read the file)"
-    return ""
+    refusal = export_refusal(ExportFacts.at_export(file, approved))
+    return refusal.message if refusal else ""

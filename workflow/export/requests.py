@@ -10,40 +10,20 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from catalog.models import FileEntry, ReviewState
+from catalog.models import FileEntry
 from workflow.models import ExportRequest, ExportState
+
+from .eligibility import Blocker, ExportFacts, export_refusal
 
 logger = logging.getLogger("workflow")
 
 #: Ids are looked up this many at a time (SQLite limits the parameters of a statement).
 ID_CHUNK = 5000
 INSERT_BATCH = 1000
-
-
-def exportable_statuses() -> list[str]:
-    """Statuses that have a pan.do/ra rights level (``PADMA_RIGHTS_LEVELS``)."""
-    return list(settings.PADMA_RIGHTS_LEVELS)
-
-
-def in_exportable_copy() -> Q:
-    """Not a copy of something: alone, or the primary of a group without a conflict."""
-    return Q(duplicate_group__isnull=True) | Q(
-        duplicate_group__primary=F("pk"), duplicate_group__has_conflict=False
-    )
-
-
-def exportable_files() -> QuerySet[FileEntry]:
-    """Approved, with an approved version, decided for pad.ma, and not a spare copy."""
-    return FileEntry.objects.filter(
-        in_exportable_copy(),
-        status__in=exportable_statuses(),
-        review_state=ReviewState.APPROVED,
-        live_revision__isnull=False,
-    )
 
 
 @dataclass
@@ -56,6 +36,19 @@ class RequestSummary:
     conflicting: int = 0
     #: Not approved, not decided for pad.ma, or without an approved version.
     not_exportable: int = 0
+    #: Approved but never sendable (no oshash, or under 8 bytes): recorded as skipped
+    #: requests with the reason, so the export report says why nothing went to pad.ma.
+    refused: int = 0
+
+
+#: ``summarize_requests``' counter for each situational refusal.
+_COUNTED = {
+    Blocker.NOT_APPROVED: "not_exportable",
+    Blocker.DECISION_NOT_EXPORTED: "not_exportable",
+    Blocker.DECISION_CHANGED: "not_exportable",
+    Blocker.CONFLICT: "conflicting",
+    Blocker.SPARE_COPY: "spare_copies",
+}
 
 
 def request_exports(files_or_ids, *, user=None) -> int:
@@ -70,46 +63,115 @@ def request_exports(files_or_ids, *, user=None) -> int:
 
 
 def summarize_requests(files_or_ids, *, user=None) -> RequestSummary:
-    """``request_exports``, returning what was created and why the rest was not."""
+    """``request_exports``, returning what was created and why the rest was not.
+
+    Each file's row is judged by ``eligibility.export_refusal``, the rule the runner
+    applies again before sending. Approved files that can never be sent get a request
+    recorded as skipped, with the reason (``_record_refusals``).
+    """
     summary = RequestSummary()
     pending = ExportRequest.objects.filter(file=OuterRef("pk"), state=ExportState.PENDING)
     for selection in _selections(files_or_ids):
-        candidates = FileEntry.objects.filter(selection)
-        rows = list(
-            candidates.filter(
-                in_exportable_copy(),
-                status__in=exportable_statuses(),
-                review_state=ReviewState.APPROVED,
-                live_revision__isnull=False,
-            )
+        rows = (
+            FileEntry.objects.filter(selection)
             .annotate(has_pending=Exists(pending))
-            .values_list("pk", "live_revision_id", "has_pending")
+            .values_list(*_ROW)
+            .order_by()
         )
-        new = [
-            ExportRequest(file_id=pk, revision_id=revision_id, requested_by=user)
-            for pk, revision_id, has_pending in rows
-            if not has_pending
-        ]
+        new, refused = [], {}
+        for row in rows.iterator(chunk_size=ID_CHUNK):
+            values = dict(zip(_ROW, row, strict=True))
+            refusal = export_refusal(_facts(values))
+            if refusal is not None and not refusal.blocker.permanent:
+                counter = _COUNTED[refusal.blocker]
+                setattr(summary, counter, getattr(summary, counter) + 1)
+            elif values["has_pending"]:
+                summary.already_pending += 1
+            elif refusal is None:
+                new.append(
+                    ExportRequest(
+                        file_id=values["pk"],
+                        revision_id=values["live_revision_id"],
+                        requested_by=user,
+                    )
+                )
+            else:
+                refused[values["pk"], values["live_revision_id"]] = refusal
         # ignore_conflicts: a concurrent approval may have queued the same file; the
         # partial unique index keeps one pending request per file.
         ExportRequest.objects.bulk_create(new, batch_size=INSERT_BATCH, ignore_conflicts=True)
         summary.created += len(new)
-        summary.already_pending += len(rows) - len(new)
-        if candidates.count() > len(rows):
-            _count_the_rest(candidates, summary)
+        summary.refused += _record_refusals(refused, user=user)
     if summary.created:
         _enqueue_after_commit()
-    if summary.created or summary.spare_copies or summary.conflicting:
+    if summary.created or summary.spare_copies or summary.conflicting or summary.refused:
         logger.info(
             "export requests: %d queued, %d already pending, %d spare copies skipped, "
-            "%d in conflicting groups skipped, %d not exportable",
+            "%d in conflicting groups skipped, %d never sendable (recorded), "
+            "%d not exportable",
             summary.created,
             summary.already_pending,
             summary.spare_copies,
             summary.conflicting,
+            summary.refused,
             summary.not_exportable,
         )
     return summary
+
+
+def _record_refusals(refused: dict, *, user) -> int:
+    """A skipped request with the reason for each approved version never recorded yet
+    (a file approved again keeps one record per version, not one per approval)."""
+    if not refused:
+        return 0
+    recorded = set(
+        ExportRequest.objects.filter(
+            file_id__in={pk for pk, _revision in refused}, state=ExportState.SKIPPED
+        ).values_list("file_id", "revision_id")
+    )
+    now = timezone.now()
+    records = [
+        ExportRequest(
+            file_id=pk,
+            revision_id=revision_id,
+            requested_by=user,
+            state=ExportState.SKIPPED,
+            last_error=refusal.message,
+            finished_at=now,
+        )
+        for (pk, revision_id), refusal in refused.items()
+        if (pk, revision_id) not in recorded
+    ]
+    ExportRequest.objects.bulk_create(records, batch_size=INSERT_BATCH)
+    return len(records)
+
+
+_ROW = (
+    "pk",
+    "live_revision_id",
+    "status",
+    "review_state",
+    "oshash",
+    "size",
+    "duplicate_group_id",
+    "duplicate_group__primary_id",
+    "duplicate_group__has_conflict",
+    "has_pending",
+)
+
+
+def _facts(values: dict) -> ExportFacts:
+    return ExportFacts.at_approval(
+        status=values["status"],
+        review_state=values["review_state"],
+        has_live_revision=values["live_revision_id"] is not None,
+        oshash=values["oshash"],
+        size=values["size"],
+        group_id=values["duplicate_group_id"],
+        group_primary_id=values["duplicate_group__primary_id"],
+        group_has_conflict=values["duplicate_group__has_conflict"],
+        file_id=values["pk"],
+    )
 
 
 def _selections(files_or_ids) -> Iterable[Q]:
@@ -119,23 +181,6 @@ def _selections(files_or_ids) -> Iterable[Q]:
     ids = [getattr(item, "pk", item) for item in files_or_ids]
     for start in range(0, len(ids), ID_CHUNK):
         yield Q(pk__in=ids[start : start + ID_CHUNK])
-
-
-def _count_the_rest(candidates: QuerySet, summary: RequestSummary) -> None:
-    """Why the others were left out: one grouped query, never a row per file."""
-    approved = candidates.filter(
-        status__in=exportable_statuses(),
-        review_state=ReviewState.APPROVED,
-        live_revision__isnull=False,
-    )
-    in_group = approved.filter(duplicate_group__isnull=False)
-    summary.conflicting += in_group.filter(duplicate_group__has_conflict=True).count()
-    summary.spare_copies += (
-        in_group.filter(duplicate_group__has_conflict=False)
-        .exclude(duplicate_group__primary=F("pk"))
-        .count()
-    )
-    summary.not_exportable += candidates.count() - approved.count()
 
 
 def _enqueue_after_commit() -> None:

@@ -39,6 +39,7 @@ from .base import (
     PadmaUnavailable,
     load_backends,
 )
+from .eligibility import file_refusal
 from .items import load_items
 from .padma import PadmaActionError
 
@@ -270,7 +271,8 @@ def _locate_exported(exporters, writer, result: RunResult, say) -> None:
 
 
 def volume_files(drive_id: int, extra: list[ExportItem] = ()) -> list[dict]:
-    """Every exported file on the drive (plus ``extra`` not yet exported), by path."""
+    """Every exported file on the drive (plus ``extra`` not yet exported), by path;
+    never one that may not be on pad.ma whatever was decided (no or a shared oshash)."""
     rows = (
         FileEntry.objects.filter(drive_id=drive_id)
         .exclude(padma_id="")
@@ -279,6 +281,10 @@ def volume_files(drive_id: int, extra: list[ExportItem] = ()) -> list[dict]:
     )
     files = {}
     for pk, oshash, path, filename, size, padma_id, imported_at in rows.iterator(chunk_size=5000):
+        # A tiny file sent before the rule existed would name the item every file of its
+        # size shares: pad.ma must not learn it (see ``eligibility``).
+        if file_refusal(size=size, oshash=oshash):
+            continue
         files[pk] = {
             "oshash": oshash,
             "path": f"{path}/{filename}" if path else filename,
