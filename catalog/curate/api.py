@@ -20,7 +20,7 @@ from workflow.models import is_reviewer
 from workflow.services import review
 from workflow.states import can_submit
 
-from . import selectors
+from . import conflicts, selectors
 
 #: Largest request body accepted (a save is a few KiB at most).
 MAX_BODY = 256 * 1024
@@ -183,10 +183,7 @@ def _clean_changes(raw) -> dict:
 # --- output ----------------------------------------------------------------------------
 
 
-def _user_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+_user_name = conflicts.user_name
 
 
 def curate_url(file_id: int, drive_id: int) -> str:
@@ -207,15 +204,7 @@ def _file_row(row: dict) -> dict:
     return {**row, "in_review": row["review_state"] == ReviewState.IN_REVIEW}
 
 
-def _values(file: FileEntry) -> dict:
-    return {
-        "status": file.status,
-        "title": file.title,
-        "project_group": file.project_group_id,
-        "date": file.date.isoformat() if file.date else None,
-        "description": file.description,
-        "notes": file.notes,
-    }
+_values = conflicts.values_of
 
 
 def _pane_json(pane: selectors.FilePane, user, reviewer: bool) -> dict:
@@ -356,19 +345,15 @@ def save(request, file_id: int):
 
 
 def _conflict(request, conflict: review.VersionConflict, base) -> JsonResponse:
-    """409: the file as it is now, and which fields differ from what the client opened."""
+    """409: the file as it is now, and what the other person changed — the fields whose
+    value differs from ``base`` (what the client opened), labelled and in words."""
     current = conflict.file
-    now = _values(current)
-    changed = []
-    if isinstance(base, dict):
-        for name, value in now.items():
-            if name in base and base[name] != value:
-                changed.append({"field": name, "was": base[name], "now": value})
+    changed = conflicts.changes_since(base, current) if isinstance(base, dict) else []
     pane = _pane_json(selectors.file_pane(current.pk), request.user, is_reviewer(request.user))
-    by = _user_name(current.reviewed_by) or "someone"
+    by = conflicts.last_changed_by(current)
     return error(
-        f"{by} saved this file since you opened it. Your input is kept: "
-        "compare, then save again to overwrite.",
+        f"{by} saved this file since you opened it. Your own edits are kept; the other "
+        "fields now show what they saved. Check, then save again.",
         409,
         conflict={"changed_by": by, "version": current.version, "changed": changed},
         file=pane,

@@ -231,7 +231,8 @@ def test_a_concurrent_save_is_refused_and_keeps_the_input(
     second.locator('[data-action="save"]').click()
     conflict = second.locator("#phs-conflict")
     expect(conflict).to_contain_text("curator saved this file since you opened it")
-    expect(conflict).to_contain_text("Title: now “Title from the curator”")
+    expect(conflict).to_contain_text("Title: — → “Title from the curator”, by curator")
+    expect(conflict).to_contain_text("yours, “Title from the reviewer”, is kept")
     assert second.locator("#phs-field-title").input_value() == "Title from the reviewer"
     file.refresh_from_db()
     assert file.title == "Title from the curator"
@@ -241,6 +242,45 @@ def test_a_concurrent_save_is_refused_and_keeps_the_input(
     expect(second.locator("#phs-flash")).to_contain_text("Saved")
     file.refresh_from_db()
     assert file.title == "Title from the reviewer" and file.version == 2
+
+
+def test_a_second_save_after_a_conflict_keeps_the_other_persons_change(
+    new_page, live_server, demo_drives, curator, reviewer
+):
+    """A sets *discard*; B, who only typed a note, sees "Status: Keep offline → Discard,
+    by curator" and saves again: A's discard stays, B's note is saved."""
+    from workflow.services.review import save_decision
+
+    file = file_named("P1000101.JPG")
+    save_decision(file=file, user=curator, changes={"status": Status.KEEP_OFFLINE})
+    first = new_page("curator")
+    second = new_page("reviewer")
+    for page in (first, second):
+        open_curate(page, live_server, drive=file.drive_id, file=file.pk)
+        expect(page.locator("#phs-meta")).to_have_attribute("data-version", "1")
+
+    first.locator('input[name=status][value="discard"]').check(force=True)
+    first.keyboard.press("Control+s")
+    expect(first.locator("#phs-flash")).to_contain_text("Saved")
+
+    second.fill("#phs-field-notes", "Check the audio")
+    second.keyboard.press("Control+s")
+    conflict = second.locator("#phs-conflict")
+    expect(conflict).to_contain_text("Status: Keep offline → Discard, by curator")
+    expect(conflict).not_to_contain_text("keep_offline")
+    expect(conflict).not_to_contain_text("Notes")
+    # Rebased: their status on screen, the note still typed in.
+    expect(second.locator('input[name=status][value="discard"]')).to_be_checked()
+    assert second.locator("#phs-field-notes").input_value() == "Check the audio"
+    expect(
+        second.locator(f'.phs-tree__file[data-id="{file.pk}"] .phs-dot--discard')
+    ).to_be_visible()
+
+    second.keyboard.press("Control+s")
+    expect(second.locator("#phs-flash")).to_contain_text("Saved")
+    file.refresh_from_db()
+    assert (file.status, file.notes, file.version) == (Status.DISCARD, "Check the audio", 3)
+    assert second.problems == [] and first.problems == []
 
 
 def test_locked_file_is_read_only(new_page, live_server, demo_drives, curator, reviewer):

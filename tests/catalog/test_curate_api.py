@@ -402,6 +402,10 @@ def test_a_stale_save_is_refused_with_what_changed(curator_client, reviewer_clie
         "title": "Theirs",
         "status": "discard",
     }
+    assert {(c["label"], c["was_text"], c["now_text"]) for c in data["conflict"]["changed"]} == {
+        ("Title", "—", "“Theirs”"),
+        ("Status", "Unreviewed", "Discard"),
+    }
     assert data["file"]["version"] == 1  # so the client can save again, knowingly
     file.refresh_from_db()
     assert file.title == "Theirs"
@@ -409,6 +413,69 @@ def test_a_stale_save_is_refused_with_what_changed(curator_client, reviewer_clie
         curator_client, file_url(file), {"version": 1, "changes": {"title": "Mine"}}, **XHR
     )
     assert again.status_code == 200 and again.json()["file"]["values"]["title"] == "Mine"
+
+
+def test_a_conflict_lists_only_the_other_persons_changes_in_words(
+    curator_client, reviewer_client, catalog
+):
+    """A sets *discard*; B, who only typed a note, is told "Status: Keep offline →
+    Discard, by reviewer" (not the note, not ``keep_offline``); B's second save, sending
+    only the note, keeps A's status."""
+    file = get_file("root.jpg")
+    group = ProjectGroup.objects.create(name="Rehearsals")
+    start = {"status": "keep_offline", "project_group": group.pk, "date": "2019-03-14"}
+    assert post(curator_client, file_url(file), {"version": 0, "changes": start}).status_code == 200
+    opened = curator_client.get(file_url(file), **XHR).json()["file"]  # B opens version 1
+    theirs = post(
+        reviewer_client,
+        file_url(file),
+        {"version": 1, "changes": {"status": "discard", "project_group": None}},
+        **XHR,
+    )
+    assert theirs.status_code == 200
+    body = {"version": 1, "changes": {"notes": "check the audio"}, "base": opened["values"]}
+    mine = post(curator_client, file_url(file), body, **XHR)
+    assert mine.status_code == 409
+    conflict = mine.json()["conflict"]
+    assert conflict["changed"] == [
+        {
+            "field": "status",
+            "label": "Status",
+            "was": "keep_offline",
+            "now": "discard",
+            "was_text": "Keep offline",
+            "now_text": "Discard",
+            "by": "reviewer",
+        },
+        {
+            "field": "project_group",
+            "label": "Project group",
+            "was": group.pk,
+            "now": None,
+            "was_text": "Rehearsals",
+            "now_text": "—",
+            "by": "reviewer",
+        },
+    ]
+    again = {**body, "version": 2, "base": mine.json()["file"]["values"]}
+    assert post(curator_client, file_url(file), again, **XHR).status_code == 200
+    file.refresh_from_db()
+    assert (file.status, file.project_group, file.notes) == ("discard", None, "check the audio")
+
+
+def test_a_conflict_after_a_rejection_names_the_reviewer(curator_client, reviewer_client, catalog):
+    file = decide(curator_client, get_file("take01.jpg"))
+    opened = curator_client.get(file_url(file), **XHR).json()["file"]
+    assert post(curator_client, file_url(file, "submit"), {}, **XHR).status_code == 200
+    assert (
+        post(reviewer_client, file_url(file, "reject"), {"comment": "No"}, **XHR).status_code == 200
+    )
+    body = {"version": opened["version"], "changes": {"title": "x"}, "base": opened["values"]}
+    conflict = post(curator_client, file_url(file), body, **XHR).json()["conflict"]
+    assert conflict["changed_by"] == "reviewer"
+    assert [(c["label"], c["was_text"], c["now_text"], c["by"]) for c in conflict["changed"]] == [
+        ("Status", "Upload", "Needs attention", "reviewer")
+    ]
 
 
 def test_a_lock_held_by_someone_else_makes_the_file_read_only(curator_client, reviewer, catalog):

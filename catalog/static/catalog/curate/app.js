@@ -244,8 +244,13 @@ async function save(next = false) {
   try {
     result = await api.save(pane.id, pane.version, detail.changes(), detail.base);
   } catch (error) {
-    if (error.status === 409 && error.data.file) detail.conflict(error.data);
-    else detail.flash('error', error.message);
+    if (error.status === 409 && error.data.file) {
+      const theirs = error.data.file;  // their status shows in the tree too
+      tree.updateFile(theirs.id, theirs.path, oldStatus, theirs.values.status, theirs.review.state === 'in_review');
+      detail.conflict(error.data);
+    } else {
+      detail.flash('error', error.message);
+    }
     return false;
   } finally {
     state.busy = false;

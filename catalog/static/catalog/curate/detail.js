@@ -267,7 +267,11 @@ export class Detail {
 
   discard() {
     if (!this.pane) return;
-    const values = this.base;
+    this.fill(this.base);
+  }
+
+  /** Put ``values`` into the form's controls. */
+  fill(values) {
     this.form.querySelectorAll('input[name=status]').forEach((radio) => {
       radio.checked = radio.value === values.status;
     });
@@ -280,26 +284,32 @@ export class Detail {
     this.changed();
   }
 
-  /** Someone saved first: take their version as the new base but keep what was typed. */
+  /** A value as the form shows it: a status's label, a group's name, quoted text. */
+  inWords(name, value) {
+    if (value === null || value === undefined || value === '') return '—';
+    if (name === 'status') return this.config.statuses.find((s) => s.value === value)?.label || value;
+    if (name === 'project_group') return this.groups.get(value) || `group ${value}`;
+    if (name === 'date') return value;
+    return `“${value}”`;
+  }
+
+  /**
+   * Someone saved first. Rebase onto their version: every field shows what they saved,
+   * except the ones this person edited, which keep their input. The next save sends only
+   * those, so nothing the other person did is undone without it being on screen here.
+   */
   conflict(data) {
-    const theirs = data.file;
-    const mine = this.values();
-    this.pane = theirs;
-    this.base = { ...theirs.values };
-    this.renderMeta();
-    const rows = (data.conflict?.changed || []).map((change) => {
-      const name = LABELS[change.field] || change.field;
-      const show = (value) => {
-        if (change.field === 'project_group') return this.groups.get(value) || '—';
-        return value === null || value === '' ? '—' : String(value);
-      };
-      return h('li', {},
-        h('strong', {}, `${name}: `),
-        `now “${show(change.now)}” (was “${show(change.was)}”); yours “${show(mine[change.field])}”`);
-    });
+    const mine = this.changes();
+    this.show(data.file);
+    this.fill({ ...this.base, ...mine });
+    const rows = (data.conflict?.changed || []).map((change) => h('li', {},
+      h('strong', {}, `${change.label || LABELS[change.field] || change.field}: `),
+      `${change.was_text} → ${change.now_text}, by ${change.by}`,
+      change.field in mine
+        ? ` — yours, ${this.inWords(change.field, mine[change.field])}, is kept: saving replaces theirs.`
+        : ''));
     this.renderBanners([h('div', { class: 'phs-banner phs-banner--conflict', id: 'phs-conflict', role: 'alert' },
       h('p', {}, data.error), rows.length ? h('ul', {}, rows) : null)]);
-    this.changed();
   }
 
   setBusy(busy) {
