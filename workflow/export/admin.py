@@ -20,6 +20,8 @@ from wagtail.permissions import register_permission_policy
 from catalog.admin_views import WRITES, PermissionPolicyWithout, ReadableInspectMixin
 from workflow.models import ExportBatch, ExportRequest
 
+from .status import request_message
+
 #: Requests shown on a batch's page (all of them are in the filtered request list).
 BATCH_REQUESTS_SHOWN = 500
 REPORT_SHOWN_CHARS = 200_000
@@ -49,7 +51,9 @@ class BatchInspectView(ReadableInspectView):
             )
             .order_by("state", "id")
         )
-        context["requests"] = requests[:BATCH_REQUESTS_SHOWN]
+        context["requests"] = list(requests[:BATCH_REQUESTS_SHOWN])
+        for request in context["requests"]:
+            request.message = request_message(request)
         context["requests_total"] = self.object.exported + self.object.failed
         context["requests_total"] += self.object.skipped
         context["requests_url"] = export_request_viewset.get_url_name("index")
@@ -134,7 +138,7 @@ class ExportRequestViewSet(ReadOnlyViewSet):
         Column("file", label=_("File"), accessor="file"),
         Column("state", label=_("State"), accessor="get_state_display"),
         Column("attempts", label=_("Attempts")),
-        Column("last_error", label=_("Message")),
+        Column("last_error", label=_("Message"), accessor=request_message),
         Column("padma_id", label=_("pad.ma item")),
         DateColumn("requested_at", label=_("Requested"), sort_key="requested_at"),
         DateColumn("next_attempt_at", label=_("Next attempt")),

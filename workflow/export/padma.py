@@ -12,7 +12,10 @@ replaces a volume's list with what ``update`` sends, so it always gets the whole
 The order, the data and the reasons are in docs/export.md.
 """
 
+import http.client
 import logging
+import socket
+import ssl
 
 import ox
 import requests
@@ -84,9 +87,14 @@ class PadmaClient:
     def connect(self) -> None:
         try:
             self.api = PadmaAPI(self.url, timeout=self.timeout)
+        except requests.ConnectionError as error:
+            raise PadmaUnavailable(
+                f"pad.ma at {self.url} is unreachable: {network_reason(error, self.timeout)}"
+            ) from error
         except (requests.RequestException, ValueError, KeyError, TypeError) as error:
             raise PadmaUnavailable(
-                f"pad.ma at {self.url} did not answer the api call: {_short(error)}"
+                f"pad.ma at {self.url} did not answer the api call: "
+                f"{network_reason(error, self.timeout)}"
             ) from error
         self._count("api")
 
@@ -126,7 +134,9 @@ class PadmaClient:
                 f"(a server error page?): {_short(error)}"
             ) from error
         except (requests.RequestException, ValueError) as error:
-            raise PadmaUnavailable(f"pad.ma did not answer {action}: {_short(error)}") from error
+            raise PadmaUnavailable(
+                f"pad.ma did not answer {action}: {network_reason(error, self.timeout)}"
+            ) from error
         finally:
             self._count(action)
         status = (response or {}).get("status") or {}
@@ -159,6 +169,29 @@ def update_data(volume: str, files: list[dict]) -> dict:
     }
 
 
+def network_reason(error: BaseException, timeout: float) -> str:
+    """What went wrong on the network, in words: the innermost cause (requests wraps
+    urllib3's error, which wraps the socket's) instead of three nested reprs."""
+    causes = []
+    while error is not None and error not in causes:
+        causes.append(error)
+        error = error.__cause__ or error.__context__
+    for cause in reversed(causes):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "its host name could not be resolved"
+        if isinstance(cause, (TimeoutError, requests.Timeout)):
+            return f"no answer within {timeout:g} s"
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset"
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return "the server closed the connection without answering"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS failed: {cause.reason or cause}"
+    return _short(causes[0])
+
+
 def _short(error: Exception) -> str:
     text = str(error) or error.__class__.__name__
     return text if len(text) <= 300 else text[:297] + "..."
@@ -175,8 +208,16 @@ class _PadmaBackend(BaseExporter):
     def not_configured(self) -> str:
         if not self.url:
             return "PADMA_URL is not set"
-        if not (self.username and self._password):
-            return "PADMA_USERNAME and PADMA_PASSWORD are not set"
+        missing = [
+            name
+            for name, value in (
+                ("PADMA_USERNAME", self.username),
+                ("PADMA_PASSWORD", self._password),
+            )
+            if not value
+        ]
+        if missing:
+            return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
         return ""
 
     def open(self) -> None:

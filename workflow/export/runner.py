@@ -126,6 +126,7 @@ def run_export(
         )
         result = RunResult(batch=batch)
         logger.info("export batch=%s started backends=%s", batch.pk, batch.backend)
+        stopped: ExportError | None = None
         try:
             for exporter in exporters:
                 exporter.open()
@@ -134,13 +135,38 @@ def run_export(
             else:
                 _run_reporting(exporters, result, limit, say)
         except ExportError as error:
-            result.error = str(error)
+            result.error, stopped = str(error), error
+        except BaseException:
+            _close_and_finish(batch, exporters, result)
             raise
-        finally:
-            for exporter in exporters:
-                exporter.close()
-            _finish(batch, exporters, result)
+        # Not inside the except block: saving the batch runs Wagtail's reference-index
+        # task inline, and a task finished while an exception is being handled logs that
+        # exception's traceback — twice, before the operator's one-line message.
+        _close_and_finish(batch, exporters, result)
+        if writes and result.error:
+            note_waiting(result.error)
+    if stopped is not None:
+        raise stopped
     return result
+
+
+def note_waiting(reason: str) -> int:
+    """Record on every due pending request why it was not sent (the export report's
+    *Message*): the export is not configured, pad.ma refused the sign-in or did not
+    answer. Requests in backoff keep their own error and retry time. Returns how many."""
+    message = f"Not sent yet: {reason}"
+    return (
+        due_requests()
+        .filter(state=ExportState.PENDING)
+        .exclude(last_error=message)
+        .update(last_error=message)
+    )
+
+
+def _close_and_finish(batch: ExportBatch, exporters, result: RunResult) -> None:
+    for exporter in exporters:
+        exporter.close()
+    _finish(batch, exporters, result)
 
 
 def _run_writing(exporters, result: RunResult, limit, retry_failed, say) -> None:

@@ -1,6 +1,8 @@
-"""Numbers for monitoring (``/healthz``) and the admin: how far behind the export is."""
+"""Numbers for monitoring (``/healthz``) and the admin: how far behind the export is,
+and why each request stands where it does."""
 
 from django.db.models import Count, Min, Q
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from workflow.models import ExportRequest, ExportState
@@ -26,3 +28,34 @@ def export_backlog() -> dict:
         ),
         "failed": totals["failed"],
     }
+
+
+def request_message(request: ExportRequest, *, now=None) -> str:
+    """The export report's *Message*: why a request is pending, failed or skipped.
+
+    A retry in backoff says when (in the archive's time zone) and which attempt comes
+    next; a request the runner could not send says what stopped it (recorded by
+    ``runner.note_waiting``: settings missing, sign-in refused, pad.ma unreachable).
+    """
+    now = now or timezone.now()
+    error = request.last_error
+    if request.state == ExportState.PENDING:
+        if request.next_attempt_at and request.next_attempt_at > now:
+            when = _local_time(request.next_attempt_at, now)
+            return f"Retrying after {when} (attempt {request.attempts + 1}): {error}"
+        return error or "Waiting for the next export run"
+    if request.state == ExportState.FAILED:
+        attempts = request.attempts
+        return (
+            f"Gave up after {attempts} attempt{pluralize(attempts)}: {error}; "
+            "export_padma --retry-failed tries again"
+        )
+    return error
+
+
+def _local_time(moment, now) -> str:
+    """14:05 today, 5 Dec 02:10 on another day."""
+    moment, today = timezone.localtime(moment), timezone.localtime(now).date()
+    if moment.date() == today:
+        return f"{moment:%H:%M}"
+    return f"{moment.day} {moment:%b %H:%M}"

@@ -1,11 +1,16 @@
 """Export approved files to pad.ma now (the background task does the same after approvals).
 
 manage.py export_padma [--dry-run] [--limit N] [--retry-failed] [--backend DOTTED]
+
+Exits 0 when every handled request was exported or skipped; 1 (one line on stderr)
+when a request failed, or the run could not start or was stopped (settings, sign-in,
+pad.ma unreachable, another export running).
 """
 
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import pluralize
 
 from workflow.export.base import ExportError
 from workflow.export.runner import run_export
@@ -86,3 +91,9 @@ class Command(BaseCommand):
             self.stdout.write(f"Wrote {path}")
         if result.error:
             raise CommandError(f"Export stopped: {result.error}")
+        if result.failed:
+            # A timer (deploy/systemd/phs-export.timer) sees only the exit status.
+            raise CommandError(
+                f"{result.failed} export request{pluralize(result.failed)} failed; "
+                "Admin → pad.ma export → Export requests says why, and when each is retried"
+            )
