@@ -29,6 +29,7 @@ def locked_until(attempt: AccessAttempt) -> str:
 
 
 class LockoutIndexView(IndexView):
+    page_title = _("Sign-in lockouts")
     default_ordering = "-attempt_time"
 
 

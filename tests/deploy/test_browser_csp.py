@@ -60,11 +60,13 @@ def test_admin_pages_run_without_csp_violations(
             "/admin/snippets/catalog/fileentry/",
             f"/admin/snippets/catalog/fileentry/edit/{catalogued_file.pk}/",
             "/admin/snippets/catalog/duplicategroup/",
+            "/admin/signin-lockouts/",
         ],
     )
     assert report.violations == []
     assert report.page_errors == []
     assert report.titles["/admin/"].startswith("Dashboard")
+    assert report.titles["/admin/signin-lockouts/"].startswith("Sign-in lockouts")
     # Widgets whose inline initialisers the policy admits by hash really ran:
     assert report.date_picker_opened
     assert report.chooser_modal_opened
