@@ -1,12 +1,13 @@
 """The catalog in the Wagtail admin: drives, files, project groups and duplicate groups,
 as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 
+from django.core.exceptions import PermissionDenied
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, DateColumn
 from wagtail.snippets.views.snippets import (
     DeleteView,
@@ -20,7 +21,9 @@ from wagtail.snippets.views.snippets import (
 from phs_site.spreadsheets import FormulaSafeExportMixin
 
 from .admin_views import WRITES, ReadableInspectMixin
+from .curate.conflicts import as_sentence, changes_since, last_changed_by
 from .filters import FileEntryFilterSet
+from .forms import FileEntryForm
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
 from .search import search_files
 from .selectors import (
@@ -30,7 +33,6 @@ from .selectors import (
     root_folder_count,
 )
 from .services.drives import delete_drive
-from .services.files import CURATOR_FIELDS
 
 
 class PlainColumn(Column):
@@ -126,20 +128,90 @@ class FileIndexView(FormulaSafeExportMixin, IndexView):
         return root_folder_count(drive=drive, statuses=statuses)
 
 
+#: Wagtail's editor actions that withdraw a review (restart withdraws, then resubmits).
+WITHDRAWALS = ("cancel-workflow", "restart-workflow")
+
+
 class FileEditView(EditView):
     def save_instance(self):
         """Save through the review service, the one write path for a curator's decision:
-        reviewer stamp, folder counts, a revision, the review state."""
+        reviewer stamp, folder counts, a revision, the review state. Only the fields this
+        person changed from what the form showed, and only on the version it showed."""
         from workflow.services.review import save_decision
 
-        changes = {
-            name: self.form.cleaned_data[name]
-            for name in CURATOR_FIELDS
-            if name in self.form.changed_data
-        }
-        file = save_decision(file=self.form.instance, user=self.request.user, changes=changes)
+        file = save_decision(
+            file=self.form.instance,
+            user=self.request.user,
+            changes=self.form.edited(),
+            expected_version=self.form.cleaned_data["opened_version"],
+        )
         self.new_revision = file.latest_revision
         return file
+
+    def form_valid(self, form):
+        from workflow.services.review import VersionConflict
+
+        try:
+            return super().form_valid(form)
+        except VersionConflict as conflict:
+            return self.form_invalid(self.stale_form(form, conflict.file))
+
+    def stale_form(self, form, current):
+        """Someone saved since this form was opened: the form again on their version
+        (this person's edits kept), with what they changed, in words, as its errors."""
+        rebased = self.get_form_class()(**{**self.get_form_kwargs(), "data": form.rebased(current)})
+        rebased.is_valid()
+        by = last_changed_by(current)
+        for change in changes_since(form.cleaned_data["opened_values"], current):
+            rebased.add_error(None, as_sentence(change))
+        rebased.add_error(None, "Your own edits are kept. Check the form, then save again.")
+        self.produced_error_code = "version_conflict"
+        self.produced_error_message = (
+            f"{by} saved this file since you opened it; their changes are now in the form."
+        )
+        return rebased
+
+    # Wagtail lets a reviewer withdraw a submission too; here the review service decides.
+
+    def may_withdraw(self) -> bool:
+        from workflow.services.review import may_cancel
+
+        state = self.workflow_state
+        return bool(state) and may_cancel(
+            user=self.request.user, submitted_by_id=state.requested_by_id
+        )
+
+    def get_available_actions(self):
+        actions = super().get_available_actions()
+        if self.request.method == "POST" and not self.may_withdraw():
+            actions = [action for action in actions if action not in WITHDRAWALS]
+        return actions
+
+    def post(self, request, *args, **kwargs):
+        if self.action not in WITHDRAWALS and any(
+            request.POST.get(f"action-{action}") for action in WITHDRAWALS
+        ):
+            raise PermissionDenied(
+                "Only the person who submitted this file for review, or an administrator, "
+                "can withdraw it."
+            )
+        return super().post(request, *args, **kwargs)
+
+    def cancel_workflow_action(self):
+        from workflow.services.review import cancel_review
+
+        cancel_review(file=self.object, user=self.request.user)
+
+    def restart_workflow_action(self):
+        self.cancel_workflow_action()
+        self.workflow.start(self.object, self.request.user)
+
+    def _get_action_menu(self):
+        menu = super()._get_action_menu()
+        if not self.may_withdraw():
+            names = {f"action-{action}" for action in WITHDRAWALS}
+            menu.menu_items = [item for item in menu.menu_items if item.name not in names]
+        return menu
 
 
 class FileInspectView(ReadableInspectMixin, InspectView):
@@ -220,18 +292,21 @@ class FileEntryViewSet(SnippetViewSet):
         "duplicate_group",
         "is_primary",
     ]
-    panels = [
-        MultiFieldPanel(
-            [
-                FieldRowPanel([FieldPanel("status"), FieldPanel("project_group")]),
-                FieldPanel("title"),
-                FieldPanel("date"),
-                FieldPanel("description"),
-                FieldPanel("notes"),
-            ],
-            heading=_("Decision"),
-        ),
-    ]
+    edit_handler = ObjectList(
+        [
+            MultiFieldPanel(
+                [
+                    FieldRowPanel([FieldPanel("status"), FieldPanel("project_group")]),
+                    FieldPanel("title"),
+                    FieldPanel("date"),
+                    FieldPanel("description"),
+                    FieldPanel("notes"),
+                ],
+                heading=_("Decision"),
+            ),
+        ],
+        base_form_class=FileEntryForm,
+    )
 
 
 class DriveDeleteView(DeleteView):

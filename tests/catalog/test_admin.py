@@ -104,6 +104,15 @@ def test_listing_query_count_does_not_grow_with_rows(client, catalog, admin_user
     assert len(large) == len(small)
 
 
+def opened_form(client, file) -> dict:
+    """The file editor's form as the browser would send it back unchanged, hidden fields
+    (the version and values it showed) included."""
+    response = client.get(f"{FILES}edit/{file.pk}/")
+    assert response.status_code == 200
+    form = response.context["form"]
+    return {name: "" if (v := form[name].value()) is None else str(v) for name in form.fields}
+
+
 def test_edit_goes_through_the_service(client, catalog, curator):
     login(client, curator)
     file = FileEntry.objects.get(filename="HD.1080.mp4", drive__name="Expansion")
@@ -111,6 +120,7 @@ def test_edit_goes_through_the_service(client, catalog, curator):
     response = client.post(
         f"{FILES}edit/{file.pk}/",
         {
+            **opened_form(client, file),
             "status": Status.UPLOAD,
             "project_group": group.pk,
             "title": "Opening night",
@@ -132,6 +142,88 @@ def test_edit_goes_through_the_service(client, catalog, curator):
     videos = Folder.objects.get(drive=file.drive, path="PHS-Videos")
     assert (videos.count_upload, videos.count_unreviewed) == (1, 0)
     assert Folder.objects.get(drive=file.drive, path="").count_upload == 1
+
+
+def test_a_stale_edit_is_refused_with_the_other_persons_changes(client, catalog, curator, reviewer):
+    """The curator opens the form; a reviewer saves a new title; the curator's stale form,
+    changing only the status, used to succeed and put the old title back."""
+    from workflow.services.review import save_decision
+
+    login(client, curator)
+    file = FileEntry.objects.get(filename="press.pdf")
+    group = ProjectGroup.objects.create(name="Press")
+    stale = opened_form(client, file)
+    save_decision(file=file, user=reviewer, changes={"title": "Theirs", "project_group": group})
+    url = f"{FILES}edit/{file.pk}/"
+    response = client.post(url, {**stale, "status": Status.DISCARD})
+    assert response.status_code == 200  # the form again, not a redirect
+    file.refresh_from_db()
+    assert (file.title, file.status, file.version) == ("Theirs", Status.UNREVIEWED, 1)
+    page = response.content.decode()
+    assert "reviewer saved this file since you opened it" in page
+    assert "Title: — → “Theirs”, by reviewer" in page
+    assert "Project group: — → Press, by reviewer" in page
+    assert "Status:" not in page.split("saved this file")[1].split("Your own edits")[0]
+    # The form now shows their title and group, and still the curator's status.
+    form = response.context["form"]
+    assert (form["title"].value(), form["project_group"].value()) == ("Theirs", str(group.pk))
+    assert (form["status"].value(), form["opened_version"].value()) == (Status.DISCARD, "1")
+
+    again = {name: "" if (v := form[name].value()) is None else str(v) for name in form.fields}
+    assert client.post(url, again).status_code == 302
+    file.refresh_from_db()
+    assert (file.title, file.project_group, file.status) == ("Theirs", group, Status.DISCARD)
+    assert file.reviewed_by == curator and file.version == 2
+
+
+def test_an_edit_writes_only_the_fields_changed_in_the_form(client, catalog, curator, reviewer):
+    from workflow.services.bulk import set_status
+
+    login(client, curator)
+    file = FileEntry.objects.get(filename="press.pdf")
+    opened = opened_form(client, file)
+    set_status(FileEntry.objects.filter(pk=file.pk), status=Status.KEEP_OFFLINE, user=reviewer)
+    file.refresh_from_db()
+    # Without a version (a form from before this check, or a hand-made POST): reload.
+    response = client.post(f"{FILES}edit/{file.pk}/", {**opened, "opened_version": ""})
+    assert response.status_code == 200 and "reload the page" in response.content.decode()
+    response = client.post(
+        f"{FILES}edit/{file.pk}/",
+        {**opened, "opened_version": file.version, "title": "Mine"},
+    )
+    assert response.status_code == 302
+    file.refresh_from_db()
+    assert (file.title, file.status) == ("Mine", Status.KEEP_OFFLINE)
+
+
+def test_in_the_editor_only_the_submitter_or_a_superuser_withdraws_a_review(
+    client, catalog, curator, reviewer, admin_user
+):
+    from wagtail.models import WorkflowState
+
+    from workflow.services.review import save_decision, submit_for_review
+
+    file = FileEntry.objects.get(filename="press.pdf")
+    save_decision(file=file, user=curator, changes={"status": Status.UPLOAD})
+    submit_for_review(file=file, user=curator)
+    url = f"{FILES}edit/{file.pk}/"
+
+    login(client, reviewer)
+    assert 'name="action-cancel-workflow"' not in client.get(url).content.decode()
+    form = opened_form(client, file)
+    response = client.post(url, {**form, "action-cancel-workflow": "Cancel workflow"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"  # Wagtail's 403
+    file.refresh_from_db()
+    assert file.current_workflow_state.status == WorkflowState.STATUS_IN_PROGRESS
+    assert file.version == 1  # nothing saved either
+
+    for who in (curator, admin_user):
+        login(client, who)
+        assert 'name="action-cancel-workflow"' in client.get(url).content.decode()
+    response = client.post(url, {**opened_form(client, file), "action-cancel-workflow": "Cancel"})
+    assert response.status_code == 302
+    file.refresh_from_db()
+    assert file.current_workflow_state is None
 
 
 def test_duplicate_group_page_shows_copies_and_makes_primary(client, catalog, reviewer):
