@@ -5,11 +5,23 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.snippets.widgets import AdminSnippetChooser
 
 from .curate.conflicts import normalised, values_of
 from .services.files import CURATOR_FIELDS
 
 STALE = "This form is out of date or incomplete: reload the page, then make your change again."
+
+
+class GroupChooser(AdminSnippetChooser):
+    """Wagtail's chooser re-showing a form whose group id was no number (``:``) looked it
+    up anyway: a ValueError, a 500. Such a value shows as no group; the field says why."""
+
+    def get_instance(self, value):
+        try:
+            return super().get_instance(value)
+        except (ValueError, TypeError):
+            return None
 
 
 class FileEntryForm(WagtailAdminModelForm):

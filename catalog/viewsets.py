@@ -23,7 +23,7 @@ from phs_site.spreadsheets import FormulaSafeExportMixin
 from .admin_views import WRITES, ReadableInspectMixin
 from .curate.conflicts import as_sentence, changes_since, last_changed_by
 from .filters import FileEntryFilterSet
-from .forms import FileEntryForm
+from .forms import FileEntryForm, GroupChooser
 from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
 from .search import search_files
 from .selectors import (
@@ -296,7 +296,12 @@ class FileEntryViewSet(SnippetViewSet):
         [
             MultiFieldPanel(
                 [
-                    FieldRowPanel([FieldPanel("status"), FieldPanel("project_group")]),
+                    FieldRowPanel(
+                        [
+                            FieldPanel("status"),
+                            FieldPanel("project_group", widget=GroupChooser(ProjectGroup)),
+                        ]
+                    ),
                     FieldPanel("title"),
                     FieldPanel("date"),
                     FieldPanel("description"),

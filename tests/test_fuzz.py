@@ -268,6 +268,30 @@ def test_bulk_actions_never_500(world, action):
     check()
 
 
+EDITOR_FIELDS = [*FIELDS, "opened_version", "opened_values", "action-cancel-workflow"]
+EDITOR_VALUES = st.one_of(
+    query_value(),
+    json_body().map(lambda body: body.decode("utf-8", "replace")),
+    st.fixed_dictionaries({}, optional=dict.fromkeys(FIELDS, JSON_SCALAR)).map(json.dumps),
+)
+
+
+def test_the_file_editor_never_500s(world):
+    clients, ids = world
+
+    @FUZZ
+    @given(
+        role=st.sampled_from(ROLES),
+        file_id=an_id("file", ids),
+        data=st.dictionaries(st.sampled_from(EDITOR_FIELDS), EDITOR_VALUES),
+    )
+    def check(role, file_id, data):
+        url = f"/admin/snippets/catalog/fileentry/edit/{file_id}/"
+        no_500(clients[role].post(url, data), f"{role} POST {url} {data}")
+
+    check()
+
+
 # --- what the fuzz found, kept as plain examples -----------------------------------------
 
 

@@ -196,6 +196,19 @@ def test_an_edit_writes_only_the_fields_changed_in_the_form(client, catalog, cur
     assert (file.title, file.status) == ("Mine", Status.KEEP_OFFLINE)
 
 
+@pytest.mark.parametrize("group", [":", "1.5"])
+def test_an_edit_with_a_group_that_is_no_id_is_refused_not_a_500(client, catalog, curator, group):
+    """Wagtail's chooser, re-showing the form, looked ``:`` up as an id (a ValueError)."""
+    login(client, curator)
+    file = FileEntry.objects.get(filename="press.pdf")
+    response = client.post(
+        f"{FILES}edit/{file.pk}/", {**opened_form(client, file), "project_group": group}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["project_group"]
+    assert FileEntry.objects.get(pk=file.pk).version == 0
+
+
 def test_in_the_editor_only_the_submitter_or_a_superuser_withdraws_a_review(
     client, catalog, curator, reviewer, admin_user
 ):
