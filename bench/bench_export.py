@@ -13,7 +13,7 @@ PostgreSQL database ``phs_bench_export`` on 127.0.0.1:5432, dropped and recreate
 2. approves them the way the review services leave files (a revision each, made live);
 3. ``request_exports`` of all ids — time and queries;
 4. ``run_export`` with ``PandoraExporter`` through the real ``ox`` client against
-   ``workflow.export.testserver`` on 127.0.0.1 (a thread of this process, so client and
+   ``tests.support.pandora_server`` on 127.0.0.1 (a thread of this process, so client and
    server share one CPU's GIL: the figures are a floor, not pad.ma's speed) — wall time,
    HTTP requests by action, requests/s, files/s, database queries per file;
 5. the same files approved again and exported again: all known, no ``addMedia``.
@@ -91,10 +91,10 @@ def run(args, settings) -> dict:
 
     from catalog.models import FileEntry
     from catalog.services.imports import import_manifest
+    from tests.support.pandora_server import PandoraTestServer
     from workflow.export import requests as export_requests
     from workflow.export.requests import request_exports
     from workflow.export.runner import run_export
-    from workflow.export.testserver import PandoraTestServer
     from workflow.models import ExportRequest
 
     results: dict = {"files": args.files, "database": args.database, "chunk": args.chunk}

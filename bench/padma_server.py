@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The in-repo pan.do/ra test server (``workflow.export.testserver``) as its own process.
+"""The in-repo pan.do/ra test server (``tests.support.pandora_server``) as its own process.
 
 ``bench/load_bench.py`` starts it so the exporter in ``manage.py db_worker`` talks HTTP
 over loopback to a server that shares no interpreter (and no GIL) with the load
@@ -29,7 +29,7 @@ from pathlib import Path
 # The code under test: load_bench.py's --snapshot / --app-dir copy, or this tree.
 sys.path.insert(0, os.environ.get("PHS_BENCH_APP") or str(Path(__file__).resolve().parent.parent))
 
-from workflow.export.testserver import PandoraTestServer, _reply
+from tests.support.pandora_server import PandoraTestServer, _reply
 
 
 def main() -> None:

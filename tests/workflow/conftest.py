@@ -11,8 +11,8 @@ from django.db.models import F
 from catalog.models import DuplicateGroup, FileEntry, ReviewState, Status
 from catalog.services.imports import import_manifest
 from tests.conftest import entry
+from tests.support.pandora_server import PandoraTestServer
 from workflow.export.admin import register_export_admin
-from workflow.export.testserver import PandoraTestServer
 
 # workflow/wagtail_hooks.py calls this too; it registers once. Called here as well so the
 # export report is in the admin URLs whichever module Wagtail imports first.

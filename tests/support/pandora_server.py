@@ -1,4 +1,4 @@
-"""A small pan.do/ra-protocol server on 127.0.0.1, for the tests and the benchmark.
+"""A small pan.do/ra-protocol server on 127.0.0.1, for the tests and the benchmarks.
 
 It speaks what ``ox.API`` speaks — POST ``action`` + JSON ``data``, replies
 ``{"status": {"code", "text"}, "data": …}`` — and keeps real state: users and sessions,
@@ -123,7 +123,7 @@ class PandoraTestServer:
             user = self.state.sessions.get(session or "")
             logged = dict(data)
             if "password" in logged:
-                logged["password"] = "***"  # noqa: S105 - a placeholder, not a secret
+                logged["password"] = "***"
             self.requests.append({"action": action, "data": logged, "user": user})
             failure = self._take_failure(action, data)
             if failure is not None:
