@@ -1,6 +1,7 @@
 """The catalog in the Wagtail admin: drives, files, project groups and duplicate groups,
 as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.template.defaultfilters import filesizeformat
 from django.utils.formats import date_format
@@ -198,9 +199,12 @@ class FileEditView(EditView):
         return super().post(request, *args, **kwargs)
 
     def cancel_workflow_action(self):
-        from workflow.services.review import cancel_review
+        from workflow.services.review import ReviewError, cancel_review
 
-        cancel_review(file=self.object, user=self.request.user)
+        try:
+            cancel_review(file=self.object, user=self.request.user)
+        except ReviewError as error:  # already withdrawn or decided (a second click)
+            messages.error(self.request, str(error))
 
     def restart_workflow_action(self):
         self.cancel_workflow_action()

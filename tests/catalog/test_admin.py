@@ -237,6 +237,9 @@ def test_in_the_editor_only_the_submitter_or_a_superuser_withdraws_a_review(
     assert response.status_code == 302
     file.refresh_from_db()
     assert file.current_workflow_state is None
+    # A second click (the page still showed the button) was a ReviewError, a 500.
+    response = client.post(url, {**opened_form(client, file), "action-cancel-workflow": "Cancel"})
+    assert response.status_code == 302
 
 
 def test_duplicate_group_page_shows_copies_and_makes_primary(client, catalog, reviewer):
