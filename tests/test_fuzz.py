@@ -9,6 +9,7 @@ UTF-8, lone surrogates in JSON escapes, deep nesting, unknown keys.
 """
 
 import json
+import os
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -25,8 +26,9 @@ from workflow.services import review
 
 pytestmark = pytest.mark.django_db
 
-#: Requests per endpoint, each as a drawn role: the 33 tests add about 40 s on either database.
-EXAMPLES = 40
+#: Requests per endpoint, each as a drawn role: the fuzz adds about 40 s on either database.
+#: PHS_FUZZ_EXAMPLES=500 for a deeper search.
+EXAMPLES = int(os.environ.get("PHS_FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
