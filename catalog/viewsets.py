@@ -175,11 +175,16 @@ class FileEditView(EditView):
     # Wagtail lets a reviewer withdraw a submission too; here the review service decides.
 
     def may_withdraw(self) -> bool:
-        from workflow.services.review import may_cancel
+        from workflow.services.permissions import permissions_for
 
         state = self.workflow_state
-        return bool(state) and may_cancel(
-            user=self.request.user, submitted_by_id=state.requested_by_id
+        return (
+            bool(state)
+            and (
+                permissions_for(
+                    self.object, self.request.user, submitted_by_id=state.requested_by_id
+                )
+            ).cancel
         )
 
     def get_available_actions(self):

@@ -18,7 +18,7 @@ from django.urls import reverse
 from catalog.models import STATUS_COLOURS, FileEntry, Folder, ProjectGroup, ReviewState, Status
 from workflow.models import is_reviewer
 from workflow.services import review
-from workflow.states import can_submit
+from workflow.services.permissions import permissions_for
 
 from . import conflicts, selectors
 
@@ -207,13 +207,11 @@ def _file_row(row: dict) -> dict:
 _values = conflicts.values_of
 
 
-def _pane_json(pane: selectors.FilePane, user, reviewer: bool) -> dict:
+def _pane_json(pane: selectors.FilePane, user) -> dict:
     file = pane.file
     locked_by_other = bool(file.locked and file.locked_by_id and file.locked_by_id != user.pk)
-    can_edit = user.has_perm(CHANGE) and not locked_by_other
-    in_review = file.review_state == ReviewState.IN_REVIEW
     own_submission = pane.submitted_by_id == user.pk
-    may_review = reviewer and in_review and not own_submission and not locked_by_other
+    allowed = permissions_for(file, user, submitted_by_id=pane.submitted_by_id)
     return {
         "id": file.pk,
         "drive": {"id": file.drive_id, "name": file.drive.name},
@@ -249,15 +247,7 @@ def _pane_json(pane: selectors.FilePane, user, reviewer: bool) -> dict:
             "by": _user_name(file.locked_by) if file.locked else "",
             "mine": bool(file.locked) and not locked_by_other,
         },
-        "can": {
-            "edit": can_edit,
-            "submit": can_edit and can_submit(status=file.status, review_state=file.review_state),
-            "approve": may_review,
-            "reject": may_review,
-            "cancel": can_edit
-            and in_review
-            and review.may_cancel(user=user, submitted_by_id=pane.submitted_by_id),
-        },
+        "can": allowed.as_dict(),
         "duplicate_group": file.duplicate_group_id,
         "is_primary": file.is_primary,
         "copies": [
@@ -279,7 +269,7 @@ def _pane_json(pane: selectors.FilePane, user, reviewer: bool) -> dict:
 
 def _pane_response(file_id: int, user, status: int = 200, **extra) -> JsonResponse:
     pane = selectors.file_pane(file_id)
-    return JsonResponse({"file": _pane_json(pane, user, is_reviewer(user)), **extra}, status=status)
+    return JsonResponse({"file": _pane_json(pane, user), **extra}, status=status)
 
 
 # --- endpoints -------------------------------------------------------------------------
@@ -349,7 +339,7 @@ def _conflict(request, conflict: review.VersionConflict, base) -> JsonResponse:
     value differs from ``base`` (what the client opened), labelled and in words."""
     current = conflict.file
     changed = conflicts.changes_since(base, current) if isinstance(base, dict) else []
-    pane = _pane_json(selectors.file_pane(current.pk), request.user, is_reviewer(request.user))
+    pane = _pane_json(selectors.file_pane(current.pk), request.user)
     by = conflicts.last_changed_by(current)
     return error(
         f"{by} saved this file since you opened it. Your own edits are kept; the other "

@@ -2,6 +2,7 @@
 the listing's filters on *select all*."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import ModelLogEntry, Revision, TaskState, WorkflowState
@@ -87,7 +88,7 @@ def test_four_eyes_in_bulk(many, make_user):
     bulk.submit(some, user=both)
     result = bulk.approve(some, user=both)
     assert result.changed == 0
-    assert result.skipped == {"your own submission, or not your review": PER_FOLDER}
+    assert result.skipped == {"your own submission": PER_FOLDER}
     assert not FileEntry.objects.filter(review_state="approved").exists()
 
 
@@ -96,7 +97,9 @@ def test_curator_cannot_approve_in_bulk(many, curator, make_user):
     some = many.filter(path="batch/2")
     bulk.set_status(some, status=Status.UPLOAD, user=other)
     bulk.submit(some, user=other)
-    assert bulk.approve(some, user=curator).changed == 0
+    with pytest.raises(PermissionDenied, match="Only reviewers"):
+        bulk.approve(some, user=curator)
+    assert not some.filter(review_state="approved").exists()
 
 
 def test_submit_skips_what_needs_no_review(many, curator):

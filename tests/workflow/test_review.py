@@ -10,6 +10,7 @@ from catalog.services.imports import import_manifest
 from tests.conftest import entry
 from workflow.models import ExportRequest
 from workflow.services import review
+from workflow.services.permissions import permissions_for
 
 pytestmark = pytest.mark.django_db
 
@@ -139,12 +140,12 @@ def test_only_the_submitter_or_a_superuser_withdraws_a_review(
         "reviewer": reviewer,
         "operator": operator,
     }[who]
-    assert not review.may_cancel(user=someone, submitted_by_id=curator.pk)
+    assert not permissions_for(state_of(file), someone).cancel
     with pytest.raises(PermissionDenied, match="Only the person who submitted"):
         review.cancel_review(file=file, user=someone)
     assert state(file) == ("upload", "in_review", WorkflowState.STATUS_IN_PROGRESS)
 
-    assert review.may_cancel(user=admin_user, submitted_by_id=curator.pk)
+    assert permissions_for(state_of(file), admin_user).cancel
     review.cancel_review(file=file, user=admin_user)
     assert state(file) == ("upload", "decided", WorkflowState.STATUS_CANCELLED)
     review.submit_for_review(file=file, user=curator)
@@ -207,3 +208,7 @@ def test_conflicting_decisions_in_a_duplicate_group_are_flagged(write_manifest, 
     review.save_decision(file=spare, user=curator, changes={"status": Status.UPLOAD})
     assert not DuplicateGroup.objects.get().has_conflict
     assert ExportRequest.objects.filter(file=primary).count() == 1  # released
+
+
+def state_of(file):
+    return FileEntry.objects.get(pk=file.pk)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce
@@ -22,8 +23,8 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry, Revision, TaskState, Workflow, WorkflowState
 
 from catalog.models import FileEntry, ProjectGroup, ReviewState, Status, revision_content
-from workflow.models import PadmaReviewTask
-from workflow.services import effects
+from workflow.models import PadmaReviewTask, is_reviewer
+from workflow.services import effects, permissions
 from workflow.states import NEEDS_APPROVAL, Event, review_state_after, status_after
 
 CHUNK = 1000
@@ -248,9 +249,12 @@ def _file_type() -> ContentType:
 
 
 def _unlocked(files: QuerySet[FileEntry], user, result: BulkResult) -> QuerySet[FileEntry]:
-    locked = files.filter(locked=True).exclude(locked_by=user)
-    result.skip("locked by someone else", locked.count())
-    return files.exclude(Q(locked=True) & ~Q(locked_by=user))
+    """The files ``user`` may edit (``permissions.may_in_bulk``); the rest are locked."""
+    if not user.has_perm(permissions.CHANGE):
+        raise PermissionDenied("You do not have permission to change files.")
+    editable = permissions.may_in_bulk(files, user, "edit")
+    result.skip("locked by someone else", files.count() - editable.count())
+    return editable
 
 
 def _chunks(files: QuerySet[FileEntry]) -> Iterator[list[int]]:
@@ -271,8 +275,15 @@ def _chunk_list(items: list) -> Iterator[list]:
 
 def _reviewable_task_states(files, user, result: BulkResult) -> list[tuple[int, int, int]]:
     """(task state, workflow state, file) for files in review that ``user`` may review."""
+    if not is_reviewer(user):
+        raise PermissionDenied("Only reviewers approve or reject files.")
     in_review = files.filter(review_state=ReviewState.IN_REVIEW)
     result.skip("not in review", files.count() - in_review.count())
+    allowed = permissions.may_in_bulk(in_review, user, "approve")
+    own = in_review.filter(permissions.submitted_by(user)).count()
+    result.skip("your own submission", own)
+    result.skip("locked by someone else", in_review.count() - allowed.count() - own)
+    in_review = allowed
     reviewable = PadmaReviewTask.objects.none()
     for task in PadmaReviewTask.objects.filter(active=True):
         reviewable = reviewable | task.get_task_states_user_can_moderate(user)
@@ -286,8 +297,7 @@ def _reviewable_task_states(files, user, result: BulkResult) -> list[tuple[int, 
             workflow_state__object_id__in=file_ids,
         ).values_list("pk", "workflow_state_id", "workflow_state__object_id")
     ]
-    own = in_review.count() - len(rows)
-    result.skip("your own submission, or not your review", own)
+    result.skip("not your review task", in_review.count() - len(rows))
     return rows
 
 

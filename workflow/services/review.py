@@ -14,6 +14,7 @@ from catalog.models import FileEntry, ReviewState
 from catalog.services.files import update_file
 from workflow.services import effects
 from workflow.services.effects import StatusMove
+from workflow.services.permissions import permissions_for
 from workflow.states import Event, can_submit, review_state_after, status_after
 
 
@@ -56,8 +57,11 @@ def save_decision(
         .select_related("drive", "reviewed_by", "locked_by")
         .get(pk=file.pk)
     )
-    if current.locked and current.locked_by_id not in (None, getattr(user, "pk", None)):
-        raise FileLocked(current)
+    allowed = permissions_for(current, user, submitted_by_id=None)
+    if not allowed.edit:
+        if current.locked:
+            raise FileLocked(current)
+        allowed.require("edit", current)
     if expected_version is not None and current.version != expected_version:
         raise VersionConflict(current, expected_version)
     file = current  # what the form or client sent is in ``changes``; the rest is stored
@@ -95,6 +99,7 @@ def save_decision(
 def submit_for_review(*, file: FileEntry, user) -> FileEntry:
     """Send one decided file to the reviewers (Wagtail's workflow does the bookkeeping)."""
     file = FileEntry.objects.select_for_update().get(pk=file.pk)
+    permissions_for(file, user, submitted_by_id=None).require("edit", file)
     if not can_submit(status=file.status, review_state=file.review_state):
         raise ReviewError(_why_not_submittable(file))
     workflow_state = file.current_workflow_state
@@ -127,22 +132,15 @@ def reject(*, file: FileEntry, user, comment: str) -> FileEntry:
     return file
 
 
-def may_cancel(*, user, submitted_by_id: int | None) -> bool:
-    """Who may withdraw a submission: whoever submitted it, or a superuser — not another
-    curator, a reviewer or an operator (Wagtail's own rule also lets reviewers)."""
-    return bool(user.is_superuser or (submitted_by_id and submitted_by_id == user.pk))
-
-
 @transaction.atomic
 def cancel_review(*, file: FileEntry, user) -> FileEntry:
+    file = FileEntry.objects.select_related("drive", "locked_by").get(pk=file.pk)
     workflow_state = file.current_workflow_state
     if workflow_state is None:
         raise ReviewError(f"{file.location} is not in review.")
-    if not may_cancel(user=user, submitted_by_id=workflow_state.requested_by_id):
-        raise PermissionDenied(
-            f"Only the person who submitted {file.location} for review, or an "
-            "administrator, can withdraw it."
-        )
+    permissions_for(file, user, submitted_by_id=workflow_state.requested_by_id).require(
+        "cancel", file
+    )
     workflow_state.cancel(user=user)
     file.refresh_from_db()
     return file
@@ -206,6 +204,9 @@ def _current_task_state(file: FileEntry, user):
         raise ReviewError(f"{file.location} is not waiting for review.")
     if task_state.workflow_state.requested_by_id == getattr(user, "pk", None):
         raise PermissionDenied("You cannot review your own submission.")
+    submitted_by = task_state.workflow_state.requested_by_id
+    stored = FileEntry.objects.select_related("drive", "locked_by").get(pk=file.pk)
+    permissions_for(stored, user, submitted_by_id=submitted_by).require("approve", stored)
     actions = {name for name, _label, _modal in task_state.task.specific.get_actions(file, user)}
     if "approve" not in actions:
         raise PermissionDenied("You are not a reviewer of this task.")
