@@ -203,7 +203,7 @@ def _import(
             raise ManifestInvalid(reader.problems, reader.invalid_entries)
         result.skipped = reader.invalid_entries
         result.repeated = staging.settle_repeats(
-            parser.keyhashes, drive=drive, created_after=last_id_before
+            parser.keyhashes, chunk=parser.size, drive=drive, created_after=last_id_before
         )
         result.entries = staged - sum(len(r.indexes) - 1 for r in result.repeated)
         if update:
@@ -403,7 +403,7 @@ class _Staging:
         return found
 
     def settle_repeats(
-        self, keyhashes: array, *, drive: Drive, created_after: int
+        self, keyhashes: array, *, chunk: int, drive: Drive, created_after: int
     ) -> list[RepeatedEntry]:
         """Every (path, filename) the manifest lists more than once, with all its entries;
         the last one wins.
@@ -411,16 +411,20 @@ class _Staging:
         Each chunk's insert kept the first entry of a new file (``DO NOTHING``): such a
         file is given its last entry's fields here, and only that entry stays staged
         for ``--update``. Candidates come from the key hashes (8 bytes per entry), so a
-        manifest without repeats costs no query.
+        manifest without repeats costs no query, and only the chunks (``chunk`` staged
+        entries each, in manifest order) that hold a candidate are read.
         """
-        ordered = np.sort(np.frombuffer(keyhashes, dtype=np.int64))  # parsing has ended
+        hashes = np.frombuffer(keyhashes, dtype=np.int64)  # parsing has ended
+        ordered = np.sort(hashes)
         candidates = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
         if candidates.size == 0:
             return []
+        chunks = np.unique(np.flatnonzero(np.isin(hashes, candidates)) // chunk)
+        tables = [self.tables[i] for i in chunks]
         repeated = []
         winners: dict[str, list[tuple[int, str, str]]] = {}
         losers: dict[str, list[int]] = {}
-        for (path, filename), places in sorted(self.occurrences(self.tables, candidates).items()):
+        for (path, filename), places in sorted(self.occurrences(tables, candidates).items()):
             if len(places) < 2:
                 continue  # two locations with one hash
             places.sort()

@@ -359,6 +359,27 @@ def test_a_repeat_across_chunks_is_reported_and_the_last_wins(write_manifest, tw
     assert "0 created, 0 updated, 3 unchanged" in run(path, "--update")
 
 
+def test_repeats_are_found_in_their_chunks_when_invalid_entries_were_skipped(
+    write_manifest, two_per_chunk
+):
+    # Chunks hold staged entries: skipped ones shift every later entry's chunk.
+    bad = entry("bad.jpg", size_exif=-1)
+    first = [bad, entry("a.jpg", size_exif=1), bad, bad, entry("b.jpg"), entry("c.jpg")]
+    then = [bad, entry("d.jpg"), entry("a.jpg", size_exif=2), entry("b.jpg", size_exif=3)]
+    path = write_manifest([*first, *then])
+    result = import_manifest(path, drive_name="D", skip_invalid=True)
+    assert [(r.filename, r.indexes) for r in result.repeated] == [
+        ("a.jpg", [1, 8]),
+        ("b.jpg", [4, 9]),
+    ]
+    assert dict(FileEntry.objects.values_list("filename", "size")) == {
+        "a.jpg": 2,
+        "b.jpg": 3,
+        "c.jpg": 1005,
+        "d.jpg": 1005,
+    }
+
+
 def test_a_repeat_across_chunks_leaves_an_existing_file_alone_or_updates_it_once(
     write_manifest, two_per_chunk
 ):
