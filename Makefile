@@ -33,9 +33,10 @@ test: $(STAMP) ## The whole test suite (SQLite, or PostgreSQL when DATABASE_URL 
 test-postgres: $(STAMP) ## The suite against the local PostgreSQL
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test
 
-lint: $(STAMP) ## ruff, formatting, migrations in step, Django's checks
+lint: $(STAMP) ## ruff, formatting, the import contracts (layers), migrations in step, Django's checks
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 

@@ -1,7 +1,7 @@
 """Small pieces the project's admin views share: what the generic views may not do, and
 how an inspect page shows values.
 
-``catalog.viewsets`` and ``workflow.export.admin`` use both.
+``phs_site.ui.viewsets`` and ``workflow.export.admin`` use both.
 """
 
 from datetime import datetime

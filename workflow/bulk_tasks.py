@@ -13,7 +13,7 @@ from django.tasks import task
 
 from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry, ProjectGroup
-from catalog.search import search_files
+from search.listing import search_files
 from workflow.services import bulk
 
 logger = logging.getLogger("workflow")

@@ -4,9 +4,7 @@ from wagtail import hooks
 
 from .bulk_actions import BULK_ACTIONS
 from .export.admin import register_export_admin
-from .panels import review_panels
 
 for action in BULK_ACTIONS:
     hooks.register("register_bulk_action", action)
-hooks.register("construct_homepage_panels", review_panels)
 register_export_admin()

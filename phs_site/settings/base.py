@@ -20,6 +20,9 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
+    # The interface first: its hooks register the catalog's admin, Curate and the
+    # dashboard before the review and search apps add theirs.
+    "phs_site.ui",
     "catalog",
     "workflow",
     "search",
@@ -185,7 +188,7 @@ WAGTAILADMIN_USER_LOGIN_FORM = "phs_site.login.LoginForm"
 
 WAGTAIL_SITE_NAME = "PHS Archive"
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
-# The catalog search goes through the ORM (see catalog.viewsets); Wagtail's own
+# The catalog search goes through the ORM (see phs_site.ui.viewsets); Wagtail's own
 # index is only used for pages, images and documents.
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 # Saves are explicit in this archive: no revisions created behind a curator's back.

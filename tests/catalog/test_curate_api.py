@@ -11,11 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.curate.api import MAX_TEXT
-from catalog.curate.views import preview_policy
 from catalog.models import Drive, FileEntry, ProjectGroup, ReviewState, Status
 from catalog.services.duplicates import update_duplicates
 from catalog.services.imports import import_manifest
+from phs_site.ui.curate.api import MAX_TEXT
+from phs_site.ui.curate.views import preview_policy
 from tests.conftest import entry
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,10 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import FileEntry, ProjectGroup, Status
-from catalog.search import search_files
 from catalog.services.imports import import_manifest
 from search.finder import Search, find, matching_files
 from search.indexing import index_files, rebuild_index
+from search.listing import search_files
 from search.models import FileIndex
 from search.text import MAX_QUERY_CHARS, fold, parse_query
 from tests.conftest import entry

@@ -377,7 +377,7 @@ def test_facets_alone_count_from_a_sample_above_the_limit(many, monkeypatch):
 def test_drive_and_type_narrow_the_matches_inside_the_index(many, query):
     """Drive and type are applied to the index rows (whichever side the engine starts
     from): the same files as the engine's plain match, filtered in the catalog."""
-    from catalog.search import search_files
+    from search.listing import search_files
 
     for drive in Drive.objects.all():
         for category in (None, "image", "video"):

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.snippets.widgets import AdminSnippetChooser
 
+from catalog.services.files import CURATOR_FIELDS
+
 from .curate.conflicts import normalised, values_of
-from .services.files import CURATOR_FIELDS
 
 STALE = "This form is out of date or incomplete: reload the page, then make your change again."
 

@@ -16,7 +16,7 @@ from catalog.models import STATUS_COLOURS, Status
 from catalog.selectors import drive_progress
 from workflow.models import ExportRequest, ExportState
 
-from . import selectors
+from ..curate import selectors
 
 #: Export states in bar order, with their colours (the status palette's meanings).
 EXPORT_COLOURS = {

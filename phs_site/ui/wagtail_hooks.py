@@ -1,4 +1,6 @@
-"""Registers the catalog with the Wagtail admin; the definitions live in viewsets.py."""
+"""Registers the interface with the Wagtail admin: the catalog's snippets (viewsets.py),
+its bulk actions and Make primary, Curate (curate/), and the dashboard panels in order —
+progress first, then the reviewers' queue."""
 
 from django.templatetags.static import static
 from django.urls import path
@@ -7,16 +9,19 @@ from wagtail import hooks
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 
-from . import views
-from .admin_views import PermissionPolicyWithout
-from .bulk_actions import DeleteDrivesBulkAction, MakePrimaryBulkAction
+from catalog import views
+from catalog.admin_views import PermissionPolicyWithout
+from catalog.bulk_actions import DeleteDrivesBulkAction, MakePrimaryBulkAction
+
 from .curate.hooks import register as register_curate
+from .dashboard.review import review_panels
 from .viewsets import ADMIN_NEVER, CatalogViewSetGroup
 
 for model, never in ADMIN_NEVER.items():
     register_permission_policy(model, PermissionPolicyWithout(model, never=never), exact_class=True)
 register_snippet(CatalogViewSetGroup)
 register_curate()
+hooks.register("construct_homepage_panels", review_panels)
 hooks.register("register_bulk_action", MakePrimaryBulkAction)
 hooks.register("register_bulk_action", DeleteDrivesBulkAction, order=1)  # after Wagtail's
 

@@ -1,4 +1,5 @@
-"""Searching the file listing: the search engine (``search/``) behind the listing's box.
+"""Searching the file listing: the engine behind Catalog → Files' search box (and the
+bulk actions' "select all" over a searched listing).
 
 Every word must match: a word in the title, description, notes, project group or
 camera; a fragment of the path and filename; or an oshash prefix. See docs/search.md.
@@ -6,11 +7,11 @@ camera; a fragment of the path and filename; or an oshash prefix. See docs/searc
 
 from django.db.models import QuerySet
 
+from .backends import get_backend
+from .text import parse_query
+
 
 def search_files(queryset: QuerySet, query: str) -> QuerySet:
-    from search.backends import get_backend
-    from search.text import parse_query
-
     parsed = parse_query(query)
     if not parsed:
         return queryset if not query.strip() else queryset.none()

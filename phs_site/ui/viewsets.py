@@ -19,21 +19,21 @@ from wagtail.snippets.views.snippets import (
     SnippetViewSetGroup,
 )
 
-from phs_site.spreadsheets import FormulaSafeExportMixin
-
-from .admin_views import WRITES, ReadableInspectMixin
-from .curate.conflicts import as_sentence, changes_since, last_changed_by
-from .filters import FileEntryFilterSet
-from .forms import FileEntryForm, GroupChooser
-from .models import Drive, DuplicateGroup, FileEntry, ProjectGroup
-from .search import search_files
-from .selectors import (
+from catalog.admin_views import WRITES, ReadableInspectMixin
+from catalog.filters import FileEntryFilterSet
+from catalog.models import Drive, DuplicateGroup, FileEntry, ProjectGroup
+from catalog.selectors import (
     IdFirstPaginator,
     drives_with_totals,
     files_for_listing,
     root_folder_count,
 )
-from .services.drives import delete_drive
+from catalog.services.drives import delete_drive
+from phs_site.spreadsheets import FormulaSafeExportMixin
+from search.listing import search_files
+
+from .curate.conflicts import as_sentence, changes_since, last_changed_by
+from .forms import FileEntryForm, GroupChooser
 
 
 class PlainColumn(Column):
@@ -377,7 +377,7 @@ class DuplicateGroupInspectView(InspectView):
     template_name = "catalog/duplicate_group_inspect.html"
 
     def get_context_data(self, **kwargs):
-        from .views import make_primary_url
+        from catalog.views import make_primary_url
 
         context = super().get_context_data(**kwargs)
         copies = (

@@ -1,6 +1,6 @@
 """Registers Curate with the Wagtail admin: menu item, URLs, dashboard panels and summary.
 
-Wagtail only auto-loads ``<app>/wagtail_hooks.py``; ``catalog/wagtail_hooks.py`` calls
+Wagtail only auto-loads ``<app>/wagtail_hooks.py``; ``phs_site/ui/wagtail_hooks.py`` calls
 ``register()`` once.
 """
 
@@ -8,8 +8,8 @@ from django.urls import reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from ..dashboard.progress import dashboard_panels, summary_items
 from .api import VIEW
-from .panels import dashboard_panels, summary_items
 
 _registered = False
 

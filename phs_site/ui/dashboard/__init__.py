@@ -1,0 +1,2 @@
+"""The dashboard: progress, recent work, export state and duplicates (``progress``) and
+the reviewers' queue (``review``), registered in that order by ``phs_site.ui``."""
