@@ -303,6 +303,24 @@ def test_locked_file_is_read_only(new_page, live_server, demo_drives, curator, r
     assert file.status == Status.UNREVIEWED
 
 
+def test_choosing_upload_for_a_tiny_file_warns_at_once(new_page, live_server, demo_drives, curator):
+    """A curator presses 2 (upload) on a file of a few bytes: before any save, the form
+    says pad.ma could never take it; choosing keep offline (4) takes the warning away."""
+    file = file_named("P1000101.JPG")
+    FileEntry.objects.filter(pk=file.pk).update(size=5, oshash="0000000000000005")
+    page = new_page("curator")
+    open_curate(page, live_server, drive=file.drive_id, file=file.pk)
+    warning = page.locator("#phs-export-warning")
+    expect(warning).to_be_hidden()
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("2")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("under 8 bytes")
+    page.keyboard.press("4")
+    expect(warning).to_be_hidden()
+    assert page.problems == []
+
+
 def test_submit_then_a_reviewer_approves_and_rejects_with_keys(
     new_page, live_server, demo_drives, curator, reviewer
 ):

@@ -708,3 +708,22 @@ def test_dashboard_summary_counts_drives_and_files_not_pages(curator_client, cat
     assert f"{Drive.objects.count()} drives" in summary
     assert f"{files} files, " in summary
     assert "Page" not in summary and "Image" not in summary and "Document" not in summary
+
+
+def test_a_file_pad_ma_could_never_take_says_why_in_its_pane(curator_client, write_manifest):
+    """Files under 8 bytes hash to their size, so pad.ma would merge them: the pane says
+    so (the form shows it when upload or restricted is chosen); other files say nothing."""
+    import_manifest(
+        write_manifest(
+            [
+                entry("empty.txt", file_type="text/plain", size_exif=0, oshash="0" * 16),
+                entry("clip.mp4", file_type="video/mp4"),
+            ]
+        ),
+        drive_name="Tiny",
+    )
+    tiny = curator_client.get(file_url(get_file("empty.txt", drive="Tiny")), **XHR).json()["file"]
+    assert "under 8 bytes" in tiny["export_warning"]
+    assert "0 bytes" in tiny["export_warning"]
+    normal = curator_client.get(file_url(get_file("clip.mp4", drive="Tiny")), **XHR).json()["file"]
+    assert normal["export_warning"] is None

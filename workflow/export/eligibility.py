@@ -3,7 +3,7 @@
 Every path that decides asks ``export_refusal``: the approvals recording export requests
 (``requests.py``), the runner checking each request again before it sends anything
 (``items.py``), the volume lists sent with ``update`` (``runner.volume_files``), the
-reviewer's dashboard panel (``workflow.panels``) and the Curate form. Each path only
+reviewer's dashboard panel (``phs_site.ui.dashboard.review``) and the Curate form. Each path only
 gathers the facts (``ExportFacts``) from what it has read — rows in sets, or one file
 and its approved version — so the rule itself exists once.
 

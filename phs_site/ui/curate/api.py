@@ -16,6 +16,7 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from catalog.models import STATUS_COLOURS, FileEntry, Folder, ProjectGroup, ReviewState, Status
+from workflow.export.eligibility import file_export_warning
 from workflow.models import is_reviewer
 from workflow.services import review
 from workflow.services.permissions import permissions_for
@@ -248,6 +249,9 @@ def _pane_json(pane: selectors.FilePane, user) -> dict:
             "mine": bool(file.locked) and not locked_by_other,
         },
         "can": allowed.as_dict(),
+        # Why pad.ma could never take this file, whatever is decided (a tiny file's oshash
+        # is its size): the form shows it as soon as upload or restricted is chosen.
+        "export_warning": file_export_warning(file),
         "duplicate_group": file.duplicate_group_id,
         "is_primary": file.is_primary,
         "copies": [

@@ -4,6 +4,8 @@
 import { formatSize, h, statusDot } from './dom.js';
 
 const FIELDS = ['status', 'title', 'project_group', 'date', 'description', 'notes'];
+// Decisions that send the file to pad.ma (workflow.states.NEEDS_APPROVAL).
+const FOR_PADMA = ['upload', 'restricted'];
 const LABELS = {
   status: 'Status',
   title: 'Title',
@@ -163,6 +165,9 @@ export class Detail {
     const form = h('form', { class: 'phs-form', id: 'phs-form', novalidate: true },
       h('fieldset', { class: 'phs-status-group' },
         h('legend', {}, 'Status'), statusOptions),
+      // Shown while the form says upload or restricted: why pad.ma can never take it.
+      pane.export_warning ? h('p', { class: 'phs-banner phs-banner--conflict', id: 'phs-export-warning', role: 'status', hidden: true },
+        pane.export_warning) : null,
       field('title', text('title', { maxlength: 255 }), 't'),
       field('project_group', h('select', { name: 'project_group', id: 'phs-field-project_group', disabled: readonly }, groupOptions)),
       field('date', h('input', { type: 'date', name: 'date', id: 'phs-field-date', value: values.date || '', readonly })),
@@ -243,6 +248,8 @@ export class Detail {
   }
 
   changed() {
+    const warning = this.form.querySelector('#phs-export-warning');
+    if (warning) warning.hidden = !FOR_PADMA.includes(this.values().status);
     const dirty = this.dirty;
     this.form.querySelector('#phs-dirty').hidden = !dirty;
     this.root.classList.toggle('phs-detail--dirty', dirty);
