@@ -1,5 +1,8 @@
-"""Curator edits of one file: the single write path for the snippet editor (and, later,
-the Curate view and the workflow). Stamps who reviewed it and keeps folder counts true."""
+"""Writing a curator's fields to one file row, stamping who and when.
+
+``workflow.services.review.save_decision`` is the one caller: it decides the review
+state and leaves the consequences (folder counts, conflicts, index) to
+``workflow.services.effects``."""
 
 from django.db import transaction
 from django.utils import timezone
