@@ -1,18 +1,22 @@
-"""Export fixtures: a pan.do/ra-protocol server on loopback, and approved files.
+"""Export fixtures: a pan.do/ra-protocol server on loopback, and approved or grouped files.
 
-Approved files are set up directly in the shape the review services leave them: the
-decision on the row, ``review_state="approved"``, a revision saved with
-``save_revision`` and made live with an UPDATE.
+Approved and grouped files are made through the services, as people make them: a
+curator saves the decision and submits, another person (a reviewer) approves; duplicate
+groups come from ``update_duplicates`` and the primary from ``make_primary`` (the admin's
+"Make primary"). So a fixture's file has everything the review leaves — revisions, the
+workflow, folder counts, conflict flags, and the export requests the approval queued.
 """
 
 import pytest
-from django.db.models import F
 
-from catalog.models import DuplicateGroup, FileEntry, ReviewState, Status
+from catalog.models import DuplicateGroup, FileEntry, Status
+from catalog.services.duplicates import make_primary, update_duplicates
 from catalog.services.imports import import_manifest
 from tests.conftest import entry
 from tests.support.pandora_server import PandoraTestServer
 from workflow.export.admin import register_export_admin
+from workflow.services import bulk, review
+from workflow.states import NEEDS_APPROVAL
 
 # workflow/wagtail_hooks.py calls this too; it registers once. Called here as well so the
 # export report is in the admin URLs whichever module Wagtail imports first.
@@ -46,38 +50,75 @@ def import_files(write_manifest):
     return do
 
 
-def approve_directly(files, *, user, status=Status.UPLOAD, **fields) -> list[FileEntry]:
-    """Decide, revision and approve ``files`` as the review services would leave them."""
-    ids = [file.pk for file in files]
-    FileEntry.objects.filter(pk__in=ids).update(
-        status=status, review_state=ReviewState.APPROVED, **fields
-    )
-    approved = []
-    for file in FileEntry.objects.filter(pk__in=ids).order_by("pk"):
-        file.save_revision(user=user)
-        approved.append(file)
-    FileEntry.objects.filter(pk__in=ids).update(
-        live=True, live_revision=F("latest_revision"), has_unpublished_changes=False
-    )
-    return list(FileEntry.objects.filter(pk__in=ids).order_by("path", "filename"))
+def save_decisions(files, *, user, status=Status.UPLOAD, **fields) -> list[FileEntry]:
+    """Save ``status`` (and any curator ``fields``) on each file as ``user``, one by one."""
+    for file in files:
+        review.save_decision(file=file, user=user, changes={"status": status, **fields})
+    return _reloaded(files)
+
+
+def approve_through_review(
+    files, *, curator, reviewer, status=Status.UPLOAD, **fields
+) -> list[FileEntry]:
+    """Decide ``files`` as ``curator``, submit them, and approve them as ``reviewer``.
+
+    The approval queues their exports (``request_exports``), as every approval does.
+    """
+    if status not in NEEDS_APPROVAL:
+        raise ValueError(f"{status!r} needs no approval: use save_decisions()")
+    save_decisions(files, user=curator, status=status, **fields)
+    chosen = FileEntry.objects.filter(pk__in=[file.pk for file in files])
+    submitted = bulk.submit(chosen, user=curator)
+    approved = bulk.approve(chosen, user=reviewer)
+    assert submitted.changed == approved.changed == len(files), (submitted, approved)
+    return _reloaded(files)
 
 
 @pytest.fixture
-def approve(reviewer):
+def approve(curator, reviewer):
+    """``approve(files, status=…, **fields)``: decided by the curator, approved by the
+    reviewer; returns the files reloaded, ordered by location."""
+
     def do(files, status=Status.UPLOAD, **fields):
-        return approve_directly(files, user=reviewer, status=status, **fields)
+        return approve_through_review(
+            files, curator=curator, reviewer=reviewer, status=status, **fields
+        )
+
+    return do
+
+
+@pytest.fixture
+def decide(curator):
+    """``decide(files, status=…, **fields)``: saved by the curator; returns the files."""
+
+    def do(files, status=Status.UPLOAD, **fields):
+        return save_decisions(files, user=curator, status=status, **fields)
 
     return do
 
 
 def make_group(files, *, primary, conflict=False) -> DuplicateGroup:
-    """Put ``files`` in one duplicate group (they must share an oshash)."""
-    group = DuplicateGroup.objects.create(
-        oshash=files[0].oshash, primary=primary, member_count=len(files), has_conflict=conflict
+    """Group ``files`` (they must share an oshash) with ``primary`` chosen by hand.
+
+    ``conflict`` says whether the copies' decisions must disagree already: the flag is
+    the services' answer, so a test asks for a conflict by deciding the copies apart.
+    """
+    (oshash,) = {file.oshash for file in files}
+    update_duplicates(only_hashes=[oshash])
+    make_primary(FileEntry.objects.filter(pk=primary.pk))
+    group = DuplicateGroup.objects.get(oshash=oshash)
+    assert group.member_count == len(files), f"{oshash} has other copies than these files"
+    assert group.has_conflict is conflict, (
+        f"the copies of {oshash} {'agree' if conflict else 'disagree'}: "
+        f"{sorted(FileEntry.objects.filter(oshash=oshash).values_list('status', flat=True))}"
     )
-    FileEntry.objects.filter(pk__in=[f.pk for f in files]).update(duplicate_group=group)
-    FileEntry.objects.filter(pk=primary.pk).update(is_primary=True)
     return group
+
+
+def _reloaded(files) -> list[FileEntry]:
+    return list(
+        FileEntry.objects.filter(pk__in=[file.pk for file in files]).order_by("path", "filename")
+    )
 
 
 def clip(name: str, path: str = "2019/rehearsal", **fields) -> dict:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalog.models import FileEntry, ProjectGroup, Status
+from catalog.models import DuplicateGroup, FileEntry, ProjectGroup, Status
 from workflow.export.base import ExportConfigError, ExportError
 from workflow.export.padma import PandoraExporter
 from workflow.export.requests import request_exports
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def three(import_files, approve):
     files = import_files([clip(f"clip{i}.mp4", size_exif=1000 + i) for i in range(3)])
     files = approve(files, title="Rehearsal", description="Day one")
-    assert request_exports(files) == 3
+    assert set(states().values()) == {"pending"} and len(states()) == 3  # by the approval
     return files
 
 
@@ -33,13 +33,10 @@ def states():
     return dict(ExportRequest.objects.values_list("file_id", "state"))
 
 
-def test_new_files_become_items_with_their_metadata_and_location(padma, three, settings):
+def test_new_files_become_items_with_their_metadata_and_location(padma, three, approve):
     group = ProjectGroup.objects.create(name="Rehearsals 2019")
-    FileEntry.objects.filter(pk=three[0].pk).update(project_group=group)
     # The approved revision is what counts; re-approve the first file with its project.
-    three[0].refresh_from_db()
-    three[0].save_revision(user=None)
-    FileEntry.objects.filter(pk=three[0].pk).update(live_revision=three[0].latest_revision)
+    approve(three[:1], project_group=group)
 
     result = run_export()
 
@@ -86,28 +83,27 @@ def test_a_file_pad_ma_already_knows_is_not_added_again(padma, three):
 
 def test_restricted_maps_to_the_restricted_rights_level(padma, import_files, approve, settings):
     files = approve(import_files([clip("secret.mp4")]), status=Status.RESTRICTED)
-    request_exports(files)
     run_export()
     assert padma.item_for(files[0].oshash)["rightslevel"] == 1
 
     settings.PADMA_RIGHTS_LEVELS = {"upload": 0, "restricted": 2}
-    request_exports(files)  # approved again
+    approve(files, status=Status.RESTRICTED)  # approved again
     run_export()
     assert padma.item_for(files[0].oshash)["rightslevel"] == 2
     assert padma.count("addMedia") == 1  # the second run found it
 
 
-def test_exported_metadata_is_the_approved_version_not_later_edits(padma, three):
-    FileEntry.objects.filter(pk=three[0].pk).update(title="Edited after approval")
+def test_exported_metadata_is_the_approved_version_not_later_edits(padma, three, decide):
+    decide(three[:1], title="Edited after approval")
     run_export()
     assert padma.item_for(three[0].oshash)["title"] == "Rehearsal"
 
 
-def test_running_twice_creates_nothing_twice(padma, three):
+def test_running_twice_creates_nothing_twice(padma, three, approve):
     run_export()
     second = run_export()
     assert (second.exported, second.failed) == (0, 0)
-    request_exports(three)  # approved again: exported again, by findMedia
+    approve(three)  # approved again: exported again, by findMedia
     third = run_export()
     assert third.exported == 3
     assert padma.count("addMedia") == 3 and padma.count("edit") == 6
@@ -134,7 +130,6 @@ def test_a_server_error_fails_that_file_with_the_message_and_retries_later(padma
 
 def test_pad_ma_going_away_mid_batch_stops_and_a_rerun_resumes(padma, import_files, approve):
     files = approve(import_files([clip(f"c{i:02}.mp4") for i in range(10)]))
-    request_exports(files)
     padma.fail("edit", mode="drop", when=lambda d: d["id"] == "D")  # the 4th file
 
     result = run_export()
@@ -250,10 +245,10 @@ def test_one_log_line_per_action_and_never_the_password(padma, three, caplog):
 
 
 def test_the_volume_list_keeps_files_exported_earlier(padma, import_files, approve):
-    first = approve(import_files([clip("a.mp4"), clip("b.mp4")]))
-    request_exports(first[:1])
+    files = import_files([clip("a.mp4"), clip("b.mp4")])
+    approve(files[:1])
     run_export()
-    request_exports(first[1:])
+    approve(files[1:])
     run_export()
     # pan.do/ra replaces a volume's list: the second update still lists the first file.
     assert len(padma.volume(PADMA_USER, "Expansion")) == 2
@@ -261,9 +256,8 @@ def test_the_volume_list_keeps_files_exported_earlier(padma, import_files, appro
 
 
 def test_files_on_two_drives_give_one_update_per_drive(padma, import_files, approve):
-    a = approve(import_files([clip("a.mp4")], drive="Expansion"))
-    b = approve(import_files([clip("b.mp4", "x")], drive="PHS_copyALL"))
-    request_exports(a + b)
+    approve(import_files([clip("a.mp4")], drive="Expansion"))
+    approve(import_files([clip("b.mp4", "x")], drive="PHS_copyALL"))
     assert run_export().located == 2
     assert padma.volume(PADMA_USER, "Expansion") and padma.volume(PADMA_USER, "PHS_copyALL")
 
@@ -278,7 +272,7 @@ def test_a_failed_location_update_is_retried_on_the_next_run(padma, three):
 
 
 def test_limit_handles_at_most_n(padma, import_files, approve):
-    request_exports(approve(import_files([clip(f"{i}.mp4") for i in range(5)])))
+    approve(import_files([clip(f"{i}.mp4") for i in range(5)]))
     assert run_export(limit=2).exported == 2
     assert list(states().values()).count("pending") == 3
 
@@ -286,13 +280,12 @@ def test_limit_handles_at_most_n(padma, import_files, approve):
 def test_only_the_primary_copy_of_a_group_is_exported(padma, import_files, approve):
     same = "00000000deadbeef"
     files = import_files([clip("main.mp4", "a", oshash=same), clip("copy.mp4", "b", oshash=same)])
-    files = approve(files)
+    files = approve(files)  # both queued: no group yet
     copy, main = files[1], files[0]
     make_group(files, primary=main)
 
-    assert request_exports(files) == 1
-    # A request for the spare copy made before the group existed is skipped, not sent.
-    ExportRequest.objects.create(file=copy)
+    assert request_exports(files) == 0
+    # The spare copy's request, made before the group existed, is skipped, not sent.
     result = run_export()
 
     assert (result.exported, result.skipped) == (1, 1)
@@ -301,26 +294,22 @@ def test_only_the_primary_copy_of_a_group_is_exported(padma, import_files, appro
     assert [a["data"]["filename"] for a in padma.actions("addMedia")] == ["main.mp4"]
 
 
-def test_a_conflicting_group_is_not_exported(padma, import_files, approve):
+def test_a_conflicting_group_is_not_exported(padma, import_files, approve, decide):
     same = "00000000cafebabe"
-    files = approve(
-        import_files([clip("one.mp4", "a", oshash=same), clip("two.mp4", "b", oshash=same)])
-    )
-    group = make_group(files, primary=files[0], conflict=True)
-    assert request_exports(files) == 0
+    one, two = import_files([clip("one.mp4", "a", oshash=same), clip("two.mp4", "b", oshash=same)])
+    make_group([one, two], primary=one)
+    approve([one])
+    decide([two], status=Status.RESTRICTED)  # queued before the copies disagreed
 
-    group.has_conflict = False
-    group.save()
-    assert request_exports(files) == 1  # queued before the conflict was seen
-    group.has_conflict = True
-    group.save()
+    assert DuplicateGroup.objects.get().has_conflict
+    assert request_exports([one, two]) == 0
     result = run_export()
     assert result.skipped == 1 and padma.count("addMedia") == 0
     assert "conflicting decisions" in ExportRequest.objects.get().last_error
 
 
-def test_a_decision_withdrawn_after_approval_is_skipped(padma, three):
-    FileEntry.objects.filter(pk=three[2].pk).update(status=Status.DISCARD)
+def test_a_decision_withdrawn_after_approval_is_skipped(padma, three, decide):
+    decide(three[2:], status=Status.DISCARD)
     result = run_export()
     assert (result.exported, result.skipped) == (2, 1)
     assert "changed to 'discard'" in ExportRequest.objects.get(state="skipped").last_error
@@ -331,8 +320,7 @@ def test_queries_per_chunk_do_not_grow_with_the_files(padma, import_files, appro
     from django.test.utils import CaptureQueriesContext
 
     def queries_for(count, drive):
-        files = approve(import_files([clip(f"{i}.mp4", drive) for i in range(count)], drive))
-        request_exports(files)
+        approve(import_files([clip(f"{i}.mp4", drive) for i in range(count)], drive))
         with CaptureQueriesContext(connection) as captured:
             assert run_export().exported == count
         return len(captured)

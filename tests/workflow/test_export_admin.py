@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from workflow.export.base import ExportError
-from workflow.export.requests import request_exports
 from workflow.export.runner import run_export
 from workflow.export.status import request_message
 from workflow.models import ExportBatch, ExportRequest
@@ -27,8 +26,7 @@ REQUESTS = "/admin/padma-export/requests/"
 
 @pytest.fixture
 def exported(padma, import_files, approve):
-    files = approve(import_files([clip(f"c{i}.mp4") for i in range(6)]))
-    request_exports(files)
+    approve(import_files([clip(f"c{i}.mp4") for i in range(6)]))
     padma.fail("edit", text="Item is locked", when=lambda d: d["id"] == "C")
     run_export()
     return ExportBatch.objects.get()
@@ -93,13 +91,12 @@ def test_the_request_list_takes_a_constant_number_of_queries(
         return len(captured)
 
     few = queries()
-    more = approve(import_files([clip(f"m{i}.mp4", "more") for i in range(30)]))
-    request_exports(more)
+    approve(import_files([clip(f"m{i}.mp4", "more") for i in range(30)]))
     assert queries() == few
 
 
 def test_a_dry_run_batch_shows_its_plan(client, padma, import_files, approve, operator):
-    request_exports(approve(import_files([clip("a.mp4")])))
+    approve(import_files([clip("a.mp4")]))
     run_export(dry_run=True)
     client.force_login(operator)
     page = client.get(f"{BATCHES}inspect/{ExportBatch.objects.get().pk}/").content.decode()
@@ -150,9 +147,7 @@ MESSAGE_COLUMN = 3
 
 @pytest.fixture
 def waiting(import_files, approve):
-    files = approve(import_files([clip("w0.mp4"), clip("w1.mp4")]))
-    request_exports(files)
-    return files
+    return approve(import_files([clip("w0.mp4"), clip("w1.mp4")]))
 
 
 def test_a_new_request_waits_for_the_next_run(client, waiting, operator):
@@ -167,7 +162,7 @@ def test_missing_settings_are_the_message(
 ):
     settings.PADMA_USERNAME, settings.PADMA_PASSWORD = "", "set"
     with django_capture_on_commit_callbacks(execute=True):  # the approval's export task runs
-        request_exports(approve(import_files([clip("w0.mp4")])))
+        approve(import_files([clip("w0.mp4")]))
     assert messages_in_listing(client, operator) == {
         "w0.mp4": "Not sent yet: PADMA_USERNAME is not set"
     }
@@ -217,7 +212,7 @@ def test_a_retry_in_backoff_says_when_in_the_archives_time_zone(client, padma, w
 
 
 def test_message_of_a_retry_today_is_the_time_alone(import_files, approve):
-    request_exports(approve(import_files([clip("a.mp4")])))
+    approve(import_files([clip("a.mp4")]))
     request = ExportRequest.objects.get()
     request.attempts, request.last_error = 1, "edit: server error (status 500)"
     request.next_attempt_at = datetime(2026, 3, 1, 8, 35, tzinfo=UTC)

@@ -7,9 +7,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.urls import reverse
 
-from workflow.export.requests import request_exports
 from workflow.models import ExportBatch, ExportRequest
 
 from .conftest import clip
@@ -20,8 +20,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def queued(import_files, approve):
-    files = approve(import_files([clip(f"c{i}.mp4") for i in range(4)]))
-    request_exports(files)
+    # Where the test commits, the approval's export task runs inline: with no pad.ma user
+    # set it leaves the requests pending, for the command to export.
+    with override_settings(PADMA_USERNAME=""):
+        files = approve(import_files([clip(f"c{i}.mp4") for i in range(4)]))
+    assert set(ExportRequest.objects.values_list("state", flat=True)) == {"pending"}
     return files
 
 
@@ -108,12 +111,18 @@ def test_skipped_files_alone_exit_zero(padma, queued):
     assert "3 exported, 0 failed, 1 skipped" in export()  # returned: exit status 0
 
 
+#: Serialized rollback: the roles the migrations made (the approvals check them) come back
+#: after an earlier transactional test's flush.
+committing_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
 @pytest.fixture
 def committing(transactional_db):
     """As a real run: each write commits, so saving the batch runs Wagtail's reference-
     index task inline (it tracks the models of admin viewsets, registered once the URLs
     load — the command's system checks load them). Run inside the export error's
-    handler, that task logged the error's traceback, twice, before the message."""
+    handler, that task logged the error's traceback, twice, before the message.
+    Tests using it are marked ``committing_db``."""
     reverse("wagtailadmin_home")
 
 
@@ -125,6 +134,7 @@ def one_line_without_tracebacks(error: CommandError, caplog) -> str:
     return message
 
 
+@committing_db
 def test_wrong_credentials_are_one_line_without_the_password(
     committing, padma, queued, settings, caplog
 ):
@@ -139,6 +149,7 @@ def test_wrong_credentials_are_one_line_without_the_password(
     assert "nope-not-it" not in caplog.text
 
 
+@committing_db
 def test_unreachable_pad_ma_is_one_line(committing, queued, settings, caplog):
     settings.PADMA_URL = url = closed_port_url()
     settings.PADMA_USERNAME, settings.PADMA_PASSWORD = "phs-exporter", "s3cret-pass"
@@ -149,6 +160,7 @@ def test_unreachable_pad_ma_is_one_line(committing, queued, settings, caplog):
     assert "s3cret-pass" not in caplog.text
 
 
+@committing_db
 def test_missing_settings_are_one_line(committing, queued, settings, caplog):
     settings.PADMA_USERNAME, settings.PADMA_PASSWORD = "", "set"
     with caplog.at_level(logging.DEBUG):

@@ -7,10 +7,13 @@ the runner's check before sending, the review queue's warning — over the same
 situations, and asserts each path decides what the rule decides.
 """
 
+from types import SimpleNamespace
+
 import pytest
 from django.test import RequestFactory
 
 from catalog.models import FileEntry, ReviewState, Status
+from phs_site.ui.dashboard.review import ReviewQueuePanel
 from workflow.export.eligibility import (
     Blocker,
     ExportFacts,
@@ -19,10 +22,9 @@ from workflow.export.eligibility import (
     oshash_is_ambiguous,
 )
 from workflow.export.items import approved_version, load_items
-from workflow.export.requests import request_exports, summarize_requests
+from workflow.export.requests import summarize_requests
 from workflow.export.runner import run_export
 from workflow.models import ExportRequest
-from workflow.panels import ReviewQueuePanel
 
 from .conftest import PADMA_USER, clip, make_group
 
@@ -52,10 +54,15 @@ def test_tiny_files_are_never_sent_and_their_requests_say_why(padma, import_file
     approve([by_name["empty-public.txt"], by_name["five.txt"], by_name["real.mp4"]])
     approve([by_name["empty-secret.txt"]], status=Status.RESTRICTED)
 
-    summary = summarize_requests(files)
+    recorded = dict(ExportRequest.objects.values_list("file__filename", "state"))
     result = run_export()
 
-    assert (summary.created, summary.refused) == (1, 3)
+    assert recorded == {  # by the approvals: the tiny files' requests, already skipped
+        "real.mp4": "pending",
+        "empty-public.txt": "skipped",
+        "empty-secret.txt": "skipped",
+        "five.txt": "skipped",
+    }
     assert (result.exported, result.failed) == (1, 0)
     assert EMPTY not in sent_ids(padma, "addMedia") and FIVE not in sent_ids(padma, "addMedia")
     assert [a["data"]["filename"] for a in padma.actions("addMedia")] == ["real.mp4"]
@@ -76,9 +83,9 @@ def test_tiny_files_are_never_sent_and_their_requests_say_why(padma, import_file
 
 
 def test_a_tiny_file_queued_before_the_rule_is_skipped_by_the_runner(padma, import_files, approve):
-    files = approve(import_files([tiny("a.txt", 0), tiny("b.txt", 0, "other")]))
-    for file in files:  # as request_exports queued them before it knew
-        ExportRequest.objects.create(file=file, revision_id=file.live_revision_id)
+    approve(import_files([tiny("a.txt", 0), tiny("b.txt", 0, "other")]))
+    # As request_exports queued them before it knew: pending, with no reason.
+    ExportRequest.objects.update(state="pending", last_error="")
 
     result = run_export()
 
@@ -98,7 +105,6 @@ def test_a_tiny_file_exported_before_the_rule_leaves_the_volume_list(padma, impo
     old, real = files
     # Exported by an earlier version of the site: it holds the item every 3-byte file names.
     FileEntry.objects.filter(pk=old.pk).update(padma_id="A")
-    request_exports([real])
 
     run_export()
 
@@ -126,26 +132,73 @@ def test_oshash_is_ambiguous_under_eight_bytes(size, oshash, ambiguous):
 # -- one rule, every path ---------------------------------------------------------------
 
 
-def _approved_then(status, review_state=ReviewState.DECIDED):
-    """Approved (upload), then the curator changed the decision: the live version stays."""
+def _decided_after_approval(status):
+    """Approved (upload), then the curator saved another decision: the live version stays."""
 
-    def change(files):
-        FileEntry.objects.filter(pk=files[0].pk).update(status=status, review_state=review_state)
+    def change(files, act):
+        act.decide(files[:1], status=status)
 
     return change
 
 
-#: name: (manifest entries, decision approved, change afterwards, the file under test,
+def _published_by_an_administrator(status):
+    """Decided ``status``, which needs no review, and published from the file editor by an
+    administrator: live, though no reviewer approved it."""
+
+    def change(files, act):
+        (file,) = act.decide(files, status=status)
+        file.get_latest_revision().publish(user=act.admin)
+
+    return change
+
+
+def _not_sent_any_more(status):
+    """Approved ``status``, then the operator took it out of ``PADMA_RIGHTS_LEVELS``."""
+
+    def change(files, act):
+        act.settings.PADMA_RIGHTS_LEVELS = {
+            name: level
+            for name, level in act.settings.PADMA_RIGHTS_LEVELS.items()
+            if name != status
+        }
+
+    return change
+
+
+def _grouped(files, act):
+    make_group(files, primary=files[0])
+
+
+def _grouped_then_disagreeing(copy):
+    """Grouped, then the curator decides ``files[copy]`` restricted: the copies disagree."""
+
+    def change(files, act):
+        make_group(files, primary=files[0])
+        act.decide([files[copy]], status=Status.RESTRICTED)
+
+    return change
+
+
+#: name: (manifest entries, decision approved (None: decided upload, not approved),
+#:        change afterwards, the file under test,
 #:        refusal when an approval queues it, refusal when the runner sends it)
 SITUATIONS = {
     "approved upload": ([clip("a.mp4")], Status.UPLOAD, None, 0, None, None),
     "approved restricted": ([clip("a.mp4")], Status.RESTRICTED, None, 0, None, None),
-    "approved keep offline": (
+    "approved restricted, no longer sent": (
         [clip("a.mp4")],
-        Status.KEEP_OFFLINE,
-        None,
+        Status.RESTRICTED,
+        _not_sent_any_more(Status.RESTRICTED),
         0,
         Blocker.DECISION_NOT_EXPORTED,
+        Blocker.DECISION_NOT_EXPORTED,
+    ),
+    "keep offline, published by an administrator": (
+        [clip("a.mp4")],
+        None,
+        _published_by_an_administrator(Status.KEEP_OFFLINE),
+        0,
+        Blocker.NOT_APPROVED,
         Blocker.DECISION_NOT_EXPORTED,
     ),
     "decided, never approved": (
@@ -159,7 +212,7 @@ SITUATIONS = {
     "approved, then discarded": (
         [clip("a.mp4")],
         Status.UPLOAD,
-        _approved_then(Status.DISCARD, ReviewState.NONE),
+        _decided_after_approval(Status.DISCARD),
         0,
         Blocker.NOT_APPROVED,
         Blocker.DECISION_CHANGED,
@@ -167,7 +220,7 @@ SITUATIONS = {
     "approved, then edited and waiting for re-approval": (
         [clip("a.mp4")],
         Status.UPLOAD,
-        _approved_then(Status.RESTRICTED),
+        _decided_after_approval(Status.RESTRICTED),
         0,
         Blocker.NOT_APPROVED,
         None,  # the approved version is exported; the edit waits
@@ -178,7 +231,7 @@ SITUATIONS = {
             clip("b.mp4", "b", oshash="1111111111111111"),
         ],
         Status.UPLOAD,
-        lambda files: make_group(files, primary=files[0]),
+        _grouped,
         0,
         None,
         None,
@@ -189,7 +242,7 @@ SITUATIONS = {
             clip("b.mp4", "b", oshash="1111111111111111"),
         ],
         Status.UPLOAD,
-        lambda files: make_group(files, primary=files[0]),
+        _grouped,
         1,
         Blocker.SPARE_COPY,
         Blocker.SPARE_COPY,
@@ -200,7 +253,7 @@ SITUATIONS = {
             clip("b.mp4", "b", oshash="1111111111111111"),
         ],
         Status.UPLOAD,
-        lambda files: make_group(files, primary=files[0], conflict=True),
+        _grouped_then_disagreeing(1),
         0,
         Blocker.CONFLICT,
         Blocker.CONFLICT,
@@ -211,7 +264,7 @@ SITUATIONS = {
             clip("b.mp4", "b", oshash="1111111111111111"),
         ],
         Status.UPLOAD,
-        lambda files: make_group(files, primary=files[0], conflict=True),
+        _grouped_then_disagreeing(0),
         1,
         Blocker.CONFLICT,
         Blocker.CONFLICT,
@@ -249,17 +302,17 @@ def _blocker(refusal):
 
 
 @pytest.mark.parametrize("name", SITUATIONS)
-def test_every_path_decides_what_the_rule_decides(name, import_files, approve, reviewer):
+def test_every_path_decides_what_the_rule_decides(
+    name, import_files, approve, decide, reviewer, admin_user, settings
+):
     entries, decision, change, index, at_approval, at_export = SITUATIONS[name]
     files = import_files(entries)
     if decision is None:
-        FileEntry.objects.filter(pk__in=[f.pk for f in files]).update(
-            status=Status.UPLOAD, review_state=ReviewState.DECIDED
-        )
+        decide(files)
     else:
         approve(files, status=decision)
     if change:
-        change(files)
+        change(files, SimpleNamespace(decide=decide, admin=admin_user, settings=settings))
     file = FileEntry.objects.select_related("duplicate_group").get(pk=files[index].pk)
 
     # The rule, on the facts each path gathers.
@@ -283,7 +336,9 @@ def test_every_path_decides_what_the_rule_decides(name, import_files, approve, r
     rule_at_export = export_refusal(ExportFacts.at_export(file, approved_version(file)))
     assert (_blocker(rule_at_approval), _blocker(rule_at_export)) == (at_approval, at_export)
 
-    # Path 1: an approval records requests.
+    # Path 1: an approval records requests — asked again on the situation as it is now,
+    # so what the fixture's approval queued before the change is cleared first.
+    ExportRequest.objects.all().delete()
     summary = summarize_requests([file.pk])
     recorded = list(ExportRequest.objects.filter(file=file).values_list("state", "last_error"))
     if rule_at_approval is None:

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from workflow.export.requests import request_exports
 from workflow.export.runner import run_export
 from workflow.models import ExportBatch, ExportRequest
 
@@ -19,7 +18,6 @@ MANIFEST = "workflow.export.manifest.ManifestExporter"
 @pytest.fixture
 def queued(import_files, approve):
     files = approve(import_files([clip("new.mp4"), clip("known.mp4"), clip("r.mp4", "x")]))
-    request_exports(files)
     return files
 
 

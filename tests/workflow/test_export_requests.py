@@ -17,49 +17,49 @@ from .conftest import clip, make_group
 pytestmark = pytest.mark.django_db
 
 
-def test_only_approved_files_decided_for_pad_ma_are_queued(import_files, approve):
+def test_only_approved_files_decided_for_pad_ma_are_queued(import_files, approve, decide):
     files = import_files([clip(f"{i}.mp4") for i in range(5)])
     approve(files[:2])
     approve(files[2:3], status=Status.RESTRICTED)
-    approve(files[3:4], status=Status.KEEP_OFFLINE)
-    FileEntry.objects.filter(pk=files[4].pk).update(status=Status.UPLOAD)  # not approved
+    decide(files[3:4], status=Status.KEEP_OFFLINE)  # needs no review: never approved
+    decide(files[4:5])  # decided for upload, not yet approved
 
-    summary = summarize_requests(files)
-
-    assert summary.created == 3 and summary.not_exportable == 2
     queued = ExportRequest.objects.order_by("file_id")
-    assert [r.file_id for r in queued] == [f.pk for f in files[:3]]
+    assert [r.file_id for r in queued] == [f.pk for f in files[:3]]  # by the approvals
     assert all(r.state == "pending" and r.revision_id for r in queued)
+    summary = summarize_requests(files)
+    assert (summary.created, summary.already_pending, summary.not_exportable) == (0, 3, 2)
 
 
 def test_a_file_with_a_pending_request_gets_no_second(import_files, approve, reviewer):
     files = approve(import_files([clip("a.mp4")]))
-    assert request_exports(files, user=reviewer) == 1
+    assert ExportRequest.objects.get().requested_by == reviewer  # queued by the approval
+    assert request_exports(files, user=reviewer) == 0
     assert request_exports([files[0].pk]) == 0
-    assert ExportRequest.objects.get().requested_by == reviewer
     ExportRequest.objects.update(state="done")
     assert request_exports(files) == 1  # approved again after the export: queued again
+    assert ExportRequest.objects.filter(state="pending").count() == 1
 
 
 def test_spare_copies_and_conflicting_groups_are_counted_not_queued(import_files, approve):
-    files = approve(
-        import_files(
-            [
-                clip("main.mp4", "a", oshash="1111111111111111"),
-                clip("copy.mp4", "b", oshash="1111111111111111"),
-                clip("x.mp4", "a", oshash="2222222222222222"),
-                clip("y.mp4", "b", oshash="2222222222222222"),
-            ]
-        )
+    files = import_files(
+        [
+            clip("main.mp4", "a", oshash="1111111111111111"),
+            clip("copy.mp4", "b", oshash="1111111111111111"),
+            clip("x.mp4", "a", oshash="2222222222222222"),
+            clip("y.mp4", "b", oshash="2222222222222222"),
+        ]
     )
     by_name = {f.filename: f for f in files}
     make_group([by_name["main.mp4"], by_name["copy.mp4"]], primary=by_name["main.mp4"])
-    make_group([by_name["x.mp4"], by_name["y.mp4"]], primary=by_name["x.mp4"], conflict=True)
+    make_group([by_name["x.mp4"], by_name["y.mp4"]], primary=by_name["x.mp4"])
+    approve([by_name["y.mp4"]], status=Status.RESTRICTED)
+    approve([by_name["main.mp4"], by_name["copy.mp4"], by_name["x.mp4"]])  # x and y disagree
 
+    assert ExportRequest.objects.get().file == by_name["main.mp4"]  # the approval's
     summary = summarize_requests(FileEntry.objects.all())
-
-    assert (summary.created, summary.spare_copies, summary.conflicting) == (1, 1, 2)
-    assert ExportRequest.objects.get().file == by_name["main.mp4"]
+    assert (summary.created, summary.already_pending) == (0, 1)
+    assert (summary.spare_copies, summary.conflicting) == (1, 2)
 
 
 def test_ten_thousand_ids_in_a_bounded_number_of_queries(
@@ -89,23 +89,24 @@ def test_ten_thousand_ids_in_a_bounded_number_of_queries(
 def test_the_export_is_enqueued_once_per_transaction(
     import_files, approve, monkeypatch, django_capture_on_commit_callbacks
 ):
-    files = approve(import_files([clip("a.mp4"), clip("b.mp4")]))
+    files = import_files([clip("a.mp4"), clip("b.mp4")])
     enqueued = []
     monkeypatch.setattr(export_requests, "_enqueue_export", lambda: enqueued.append(1))
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        request_exports(files[:1])
-        request_exports(files[1:])
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(files[:1])
+        approve(files[1:])
+        assert ExportRequest.objects.count() == 2
         assert enqueued == []  # nothing before the commit
-    assert len(callbacks) == 1 and enqueued == [1]
+    assert enqueued == [1]
 
 
 def test_enqueue_runs_after_commit_and_without_credentials_does_nothing(
     import_files, approve, django_capture_on_commit_callbacks, settings, caplog
 ):
     settings.PADMA_USERNAME = ""
-    files = approve(import_files([clip("a.mp4")]))
+    files = import_files([clip("a.mp4")])
     with django_capture_on_commit_callbacks(execute=True):
-        request_exports(files)
+        approve(files)
     assert ExportRequest.objects.get().state == "pending"  # waits for credentials
     assert "pad.ma export not run (PADMA_USERNAME and PADMA_PASSWORD are not set)" in caplog.text
 
@@ -113,7 +114,6 @@ def test_enqueue_runs_after_commit_and_without_credentials_does_nothing(
 def test_export_backlog(import_files, approve, django_assert_num_queries):
     assert export_backlog() == {"pending": 0, "oldest_pending_age_seconds": None, "failed": 0}
     files = approve(import_files([clip(f"{i}.mp4") for i in range(3)]))
-    request_exports(files)
     ExportRequest.objects.filter(file=files[0]).update(state="failed")
     ExportRequest.objects.filter(file=files[1]).update(
         requested_at=F("requested_at") - timedelta(hours=2)

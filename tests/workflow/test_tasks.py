@@ -10,7 +10,6 @@ from django_tasks_db.models import DBTaskResult
 from wagtail.tasks import update_reference_index_task
 
 from catalog.models import FileEntry
-from workflow.export.requests import request_exports
 from workflow.models import ExportRequest
 from workflow.tasks import export_pending
 
@@ -33,16 +32,18 @@ def test_inline_wagtail_task_and_export_task_both_run(padma, import_files, appro
     result = update_reference_index_task.enqueue("catalog", "fileentry", file.pk)
     assert result.status == "SUCCESSFUL"
 
-    request_exports(approve([file]))
+    approve([file])
     result = export_pending.enqueue()
     assert result.status == "SUCCESSFUL" and result.return_value["exported"] == 1
     assert ExportRequest.objects.get().state == "done"
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the roles (groups, permissions) the migrations made come back after
+# an earlier transactional test's flush; the approvals check them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_database_backend_queues_both_for_db_worker(padma, import_files, approve):
     file = import_files([clip("a.mp4")])[0]
-    request_exports(approve([file]))  # autocommit: the task is enqueued inline, and runs
+    approve([file])  # autocommit: the approval's export task is enqueued inline, and runs
     ExportRequest.objects.update(state="pending", padma_id="")
     FileEntry.objects.update(padma_id="")
     with override_settings(TASKS=DATABASE):
@@ -64,18 +65,20 @@ def test_database_backend_queues_both_for_db_worker(padma, import_files, approve
 
 def test_without_credentials_the_task_leaves_requests_waiting(import_files, approve, settings):
     settings.PADMA_USERNAME = ""
-    request_exports(approve(import_files([clip("a.mp4")])))
+    approve(import_files([clip("a.mp4")]))
     result = export_pending.enqueue()
     assert result.return_value["not_run"] == "PADMA_USERNAME and PADMA_PASSWORD are not set"
     assert result.return_value["pending"] == 1
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the roles (groups, permissions) the migrations made come back after
+# an earlier transactional test's flush; the approvals check them.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_one_waiting_export_task_serves_many_approvals(padma, import_files, approve):
     files = import_files([clip("a.mp4"), clip("b.mp4"), clip("c.mp4")])
     with override_settings(TASKS=DATABASE):
         for file in files:  # three approvals, three commits, while no worker runs
-            request_exports(approve([file]))
+            approve([file])
         waiting = DBTaskResult.objects.filter(task_path="workflow.tasks.export_pending")
         assert waiting.filter(status="READY").count() == 1
         assert ExportRequest.objects.filter(state="pending").count() == 3
@@ -84,5 +87,5 @@ def test_one_waiting_export_task_serves_many_approvals(padma, import_files, appr
         assert ExportRequest.objects.filter(state="done").count() == 3
         # Once it has run, the next approval queues a new one.
         FileEntry.objects.filter(pk=files[0].pk).update(padma_id="")
-        request_exports(approve([import_files([clip("d.mp4")])[0]]))
+        approve([import_files([clip("d.mp4")])[0]])
         assert waiting.filter(status="READY").count() == 1
