@@ -203,7 +203,12 @@ def _import(
             raise ManifestInvalid(reader.problems, reader.invalid_entries)
         result.skipped = reader.invalid_entries
         result.repeated = staging.settle_repeats(
-            parser.keyhashes, chunk=parser.size, drive=drive, created_after=last_id_before
+            parser.keyhashes,
+            chunk=parser.size,
+            drive=drive,
+            folder_ids=folder_ids or {},
+            now=now,
+            created_after=last_id_before,
         )
         result.entries = staged - sum(len(r.indexes) - 1 for r in result.repeated)
         if update:
@@ -403,7 +408,14 @@ class _Staging:
         return found
 
     def settle_repeats(
-        self, keyhashes: array, *, chunk: int, drive: Drive, created_after: int
+        self,
+        keyhashes: array,
+        *,
+        chunk: int,
+        drive: Drive,
+        folder_ids: dict[str, int],
+        now,
+        created_after: int,
     ) -> list[RepeatedEntry]:
         """Every (path, filename) the manifest lists more than once, with all its entries;
         the last one wins.
@@ -434,22 +446,31 @@ class _Staging:
             for idx, table in places[:-1]:
                 losers.setdefault(table, []).append(idx)
         # A file this import created gets the fields of its last entry: one statement per
-        # repeated location, finding the file by its unique key and the entry by its
-        # number (indexed here, in the few chunks that hold repeats). A join of a chunk
-        # with the drive's files was planned, for a new drive that the statistics said
-        # had no files, as a scan of the chunk per file: 40,000 files with 5 repeats took
-        # 85 s instead of 8 on PostgreSQL.
+        # repeated location, which finds the entry by its number (indexed here, in the few
+        # chunks that hold repeats) and the file by its unique key, as ON CONFLICT always
+        # does. A join of a chunk with the drive's files (or an UPDATE by path and name)
+        # leaves the planner to choose, and for a new drive, that the statistics said had
+        # no files, it chose a scan of the chunk per file (40,000 files with 5 repeats
+        # took 85 s instead of 8 on PostgreSQL) or of the drive's index per repeat.
         file_table = FileEntry._meta.db_table
-        fields = ", ".join(f"{name} = s.{name}" for name in [*SCANNER_FIELDS, "date"])
+        fields = ", ".join(f"{name} = excluded.{name}" for name in [*SCANNER_FIELDS, "date"])
         with self.cursor() as cursor:
             for table in sorted({*winners, *losers}):
                 cursor.execute(f"CREATE INDEX {table}_idx ON {table} (idx)")
             for table, entries in winners.items():
+                sql, params = _insert_from(
+                    table,
+                    folder="%(folder)s",
+                    rest="WHERE s.idx = %(idx)s ON CONFLICT (drive_id, path, filename) "
+                    f"DO UPDATE SET {fields} WHERE {file_table}.id > %(after)s",
+                )
+                params |= {"drive": drive.id, "now": _adapt_now(now), "after": created_after}
                 cursor.executemany(
-                    f"UPDATE {file_table} SET {fields} FROM {table} s WHERE s.idx = %s "
-                    f"AND {file_table}.drive_id = %s AND {file_table}.path = %s "
-                    f"AND {file_table}.filename = %s AND {file_table}.id > %s",
-                    [(idx, drive.id, path, name, created_after) for idx, path, name in entries],
+                    sql,
+                    [
+                        {**params, "idx": idx, "folder": folder_ids[path]}
+                        for idx, path, _ in entries
+                    ],
                 )
             # Only the last entry of each stays staged, for ``--update``.
             for table, indexes in losers.items():
@@ -463,26 +484,14 @@ class _Staging:
 
     def insert_new(self, table: str, drive: Drive, *, now) -> int:
         """Insert the staged files the catalog does not have yet; return how many."""
-        file_table = FileEntry._meta.db_table
-        scanner = ", ".join(SCANNER_FIELDS)
-        staged = ", ".join(f"s.{name}" for name in SCANNER_FIELDS)
-        defaults = _new_row_defaults()
-        sql = (
-            f"INSERT INTO {file_table} (drive_id, folder_id, path, filename, {scanner}, "
-            f"imported_at, date, {', '.join(defaults)}) "
-            f"SELECT %s, fo.id, s.path, s.filename, {staged}, %s, s.date, "
-            f"{', '.join(['%s'] * len(defaults))} "
-            f"FROM {table} s JOIN catalog_folder fo ON fo.drive_id = %s AND fo.path = s.path "
-            f"WHERE TRUE ON CONFLICT (drive_id, path, filename) DO NOTHING"
+        sql, params = _insert_from(
+            table,
+            folder="fo.id",
+            rest="JOIN catalog_folder fo ON fo.drive_id = %(drive)s AND fo.path = s.path "
+            "WHERE TRUE ON CONFLICT (drive_id, path, filename) DO NOTHING",
         )
-        params = [
-            drive.id,
-            connection.ops.adapt_datetimefield_value(now),
-            *defaults.values(),
-            drive.id,
-        ]
         with self.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, {**params, "drive": drive.id, "now": _adapt_now(now)})
             return cursor.rowcount
 
     def update_existing(self, drive: Drive, *, now, before: int) -> int:
@@ -505,7 +514,7 @@ class _Staging:
                     f"WHERE {file_table}.drive_id = %s AND {file_table}.path = s.path "
                     f"AND {file_table}.filename = s.filename AND {file_table}.id <= %s "
                     f"AND ({changed})",
-                    [connection.ops.adapt_datetimefield_value(now), drive.id, before],
+                    [_adapt_now(now), drive.id, before],
                 )
                 updated += cursor.rowcount
         return updated
@@ -543,6 +552,26 @@ def _refresh_planner_statistics() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {FileEntry._meta.db_table}, {Folder._meta.db_table}")
+
+
+def _insert_from(table: str, *, folder: str, rest: str) -> tuple[str, dict]:
+    """``INSERT … SELECT`` of files from the staged rows ``s`` of ``table``: the folder
+    id is ``folder``, ``rest`` follows ``FROM table s``. Named parameters: ``drive``,
+    ``now`` (adapted) and those of ``rest`` are the caller's; the returned ones give
+    every other column its default."""
+    defaults = _new_row_defaults()
+    sql = (
+        f"INSERT INTO {FileEntry._meta.db_table} (drive_id, folder_id, path, filename, "
+        f"{', '.join(SCANNER_FIELDS)}, imported_at, date, {', '.join(defaults)}) "
+        f"SELECT %(drive)s, {folder}, s.path, s.filename, "
+        f"{', '.join(f's.{name}' for name in SCANNER_FIELDS)}, %(now)s, s.date, "
+        f"{', '.join(f'%(default_{i})s' for i in range(len(defaults)))} FROM {table} s {rest}"
+    )
+    return sql, {f"default_{i}": value for i, value in enumerate(defaults.values())}
+
+
+def _adapt_now(now):
+    return connection.ops.adapt_datetimefield_value(now)
 
 
 #: Columns a new file gets from the import itself rather than from model defaults.

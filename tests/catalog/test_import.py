@@ -545,12 +545,14 @@ def test_repeats_at_the_start_middle_or_end_leave_one_file_with_the_last_entry(
     )
 
 
-def test_settling_repeats_reads_staging_once_and_only_the_repeated_files(
+def test_settling_repeats_reads_staging_once_and_the_files_by_their_key(
     write_manifest, monkeypatch
 ):
-    """The plan of every statement that settles repeats, as PostgreSQL ran it (EXPLAIN
-    ANALYZE, rolled back): no staging table scanned once per file of the new drive, and
-    the file table read at the repeated locations only, not the drive's every new file."""
+    """The plan of every statement that writes from staging, as PostgreSQL ran it
+    (EXPLAIN ANALYZE, rolled back): no staging table is scanned more than once, and the
+    file table is only ever read through an index with all its key columns given, never
+    scanned across the new drive (a new drive has no statistics: the planner took it
+    for empty, and settling 5 repeats took 85 s instead of 8 for 40,000 files)."""
     from django.db import connection, transaction
 
     if connection.vendor != "postgresql":
@@ -563,7 +565,9 @@ def test_settling_repeats_reads_staging_once_and_only_the_repeated_files(
     plans = []
 
     def explain(execute, sql, params, many, context):
-        if "phs_import_staging" in sql and sql.lstrip().upper().startswith(("UPDATE", "DELETE")):
+        if "phs_import_staging" in sql and sql.lstrip().upper().startswith(
+            ("INSERT", "UPDATE", "DELETE")
+        ):
             raw = context["cursor"].cursor
             for one in params if many else [params]:
                 with transaction.atomic():
@@ -576,20 +580,31 @@ def test_settling_repeats_reads_staging_once_and_only_the_repeated_files(
     with connection.execute_wrapper(explain):
         result = import_manifest(write_manifest(entries), drive_name="New")
     assert len(result.repeated) == 9
+    assert FileEntry.objects.filter(drive=result.drive, camera="last").count() == 9
 
     def nodes(plan):
         yield plan
         for child in plan.get("Plans", []):
             yield from nodes(child)
 
+    def key_columns(index: str) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_indexdef(i.indexrelid, n, true) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid, generate_series(1, i.indnkeyatts) n "
+                "WHERE c.relname = %s ORDER BY n",
+                [index],
+            )
+            return [column for (column,) in cursor.fetchall()]
+
     assert plans
     for sql, plan in plans:
         for node in nodes(plan):
-            if "Scan" not in node["Node Type"]:
-                continue
             relation = node.get("Relation Name", "")
-            read = node["Actual Rows"] * node["Actual Loops"]
-            if relation.startswith("phs_import_staging"):
+            if relation.startswith("phs_import_staging") and "Scan" in node["Node Type"]:
                 assert node["Actual Loops"] == 1, (sql, plan)
-            if relation == "catalog_fileentry":
-                assert read <= 9, (sql, plan)
+            if relation == "catalog_fileentry" and "Scan" in node["Node Type"]:
+                assert node["Node Type"] in ("Index Scan", "Index Only Scan"), (sql, plan)
+                given = node.get("Index Cond", "")
+                columns = key_columns(node["Index Name"])
+                assert all(f"({column} = " in given for column in columns), (sql, plan)
