@@ -27,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness import loadavg, percentile, provenance
+
 REPO = Path(__file__).resolve().parent.parent
 PG_DSN = "postgres://postgres@127.0.0.1:5432/phs_bench"
 TARGETS = {"open folder": 30, "open file": 30, "save": 50, "next unreviewed": 30}
@@ -72,11 +74,6 @@ def server_settings() -> str:
     return f"PostgreSQL shared_buffers={buffers}, prepared statements {prepared}"
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 class Bench:
     def __init__(self, client, samples: int, seed: int):
         self.client = client
@@ -118,10 +115,10 @@ class Bench:
             )
         )
 
-    def report(self, database: str, command: str) -> None:
-        print(f"\n# {command}")
+    def report(self, database: str) -> None:
+        print(f"\n# {provenance()}")
         print(f"# database: {database}; times in ms of server time per request")
-        print(f"# {server_settings()}; load average {os.getloadavg()[0]:.2f}\n")
+        print(f"# {server_settings()}; load average {loadavg()[0]:.2f}\n")
         print("| endpoint | sample | n | p50 | p95 | max | queries | target p95 |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         for name, note, n, p50, p95, top, queries in self.rows:
@@ -306,8 +303,7 @@ def main() -> None:
             file=file, user=user, changes={"status": row["status"], "title": row["title"]}
         )
 
-    command = f"{Path(sys.executable).name} bench/bench_curate.py " + " ".join(sys.argv[1:])
-    bench.report(f"{args.database} ({connection.vendor}), {total:,} files", command)
+    bench.report(f"{args.database} ({connection.vendor}), {total:,} files")
 
 
 if __name__ == "__main__":

@@ -25,11 +25,12 @@ import argparse
 import contextlib
 import json
 import os
-import shlex
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import command_line, git_state, recreate_postgres_database
 
 REPO = Path(__file__).resolve().parent.parent
 PG_DB = "phs_bench_export"
@@ -42,19 +43,12 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=100, help="PADMA_EXPORT_CHUNK_SIZE")
     parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
-    command = " ".join(shlex.quote(a) for a in [".venv/bin/python", *sys.argv])
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     os.environ["DJANGO_SETTINGS_MODULE"] = "phs_site.settings.dev"
     os.environ.setdefault("oxCACHE", tempfile.mkdtemp(prefix="phs-ox-cache-"))
     if args.database == "postgres":
-        import psycopg
-
-        dsn = "postgres://postgres@127.0.0.1:5432/postgres"
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+        os.environ["DATABASE_URL"] = recreate_postgres_database(PG_DB)
     else:
         var = args.workdir / "export-var"
         if var.exists():
@@ -79,7 +73,7 @@ def main() -> None:
     settings.PADMA_EXPORT_CHUNK_SIZE = args.chunk
 
     results = run(args, settings)
-    results["command"] = command
+    results["command"], results["git"] = command_line(), git_state()
     out = args.workdir / f"results-export-{args.database}.json"
     out.write_text(json.dumps(results, indent=2))
     print_table(results)

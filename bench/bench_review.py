@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import provenance, recreate_postgres_database
+
 REPO = Path(__file__).resolve().parent.parent
 PG_DB = "phs_bench_review"
 
@@ -23,12 +25,7 @@ PG_DB = "phs_bench_review"
 def prepare_database(kind: str) -> None:
     os.environ["PHS_VAR_DIR"] = tempfile.mkdtemp(prefix="phs-bench-review-")
     if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-            c.execute(f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+        os.environ["DATABASE_URL"] = recreate_postgres_database(PG_DB)
     else:
         os.environ.pop("DATABASE_URL", None)
 
@@ -77,8 +74,8 @@ def main() -> None:
         ("submit for review", lambda: bulk.submit(files, user=curator)),
         ("approve (+ export requests)", lambda: bulk.approve(files, user=reviewer)),
     ]
-    command = f"{Path(sys.executable).name} bench/bench_review.py " + " ".join(sys.argv[1:])
-    print(f"# {command}  ({args.database}, {args.files:,} files)")
+    print(f"# {provenance()}")
+    print(f"# {args.database}, {args.files:,} files")
     print(f"{'step':32} {'wall s':>8} {'files/s':>10} {'queries':>8} {'q/file':>7}")
     for name, step in steps:
         with CaptureQueriesContext(connection) as queries:

@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+from harness import command_line, git_state, loadavg, percentile, recreate_postgres_database
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 MANIFESTS = REPO / "bench/out/manifests/f1000000-d10-F50000-s20260124-v4"
@@ -75,11 +77,7 @@ def recreate(database: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             (var / f"phs.sqlite3{suffix}").unlink(missing_ok=True)
     else:
-        import psycopg
-
-        with psycopg.connect(PG_DSN.format(db="postgres"), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+        recreate_postgres_database(PG_DB)
     call_command("migrate", verbosity=0)
 
 
@@ -130,7 +128,7 @@ def import_all(manifests: list[Path], *, index: bool) -> dict:
         # Indexing's share, measured inside the same run (robust to a shared machine's load).
         "added_pct": round(index_seconds / (seconds - index_seconds) * 100, 1) if index else 0,
         "per_drive": per_drive,
-        "load": round(os.getloadavg()[0], 2),
+        "load": loadavg()[0],
     }
 
 
@@ -189,7 +187,6 @@ def measure(params: dict, samples: int) -> dict:
     reset_queries()
     with CaptureQueriesContext(connection) as queries:
         find(search)
-    ordered = sorted(times)
     return {
         "params": params,
         "matches": results.total,
@@ -197,9 +194,9 @@ def measure(params: dict, samples: int) -> dict:
         "page_rows": len(results.files),
         "queries": len(queries),
         "p50_ms": round(statistics.median(times), 1),
-        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)], 1),
-        "max_ms": round(ordered[-1], 1),
-        "load": round(os.getloadavg()[0], 2),
+        "p95_ms": round(percentile(times, 95), 1),
+        "max_ms": round(max(times), 1),
+        "load": loadavg()[0],
     }
 
 
@@ -251,11 +248,11 @@ def main(argv=None) -> None:
     from search.indexing import rebuild_index
 
     manifests = sorted(MANIFESTS.glob("Drive*.json"))[: args.drives]
-    out: dict = {"database": args.database, "command": " ".join(sys.argv)}
+    out: dict = {"database": args.database, "command": command_line(), "git": git_state()}
     path = REPO / f"bench/out/search-{args.database}.json"
     if args.queries_only:
         out = json.loads(path.read_text())
-        out["queries_command"] = " ".join(sys.argv)
+        out["queries_command"], out["queries_git"] = command_line(), git_state()
     else:
         runs = {"import_without_index_runs": [], "import_with_index_runs": []}
         for _ in range(args.import_runs):
@@ -276,7 +273,7 @@ def main(argv=None) -> None:
             with transaction.atomic():
                 out["rebuild_rows"] = rebuild_index()
         out["rebuild_seconds"] = round(time.perf_counter() - started, 1)
-        out["rebuild_load"] = round(os.getloadavg()[0], 2)
+        out["rebuild_load"] = loadavg()[0]
     analyze()
     from catalog.models import Drive
 

@@ -56,7 +56,6 @@ import contextlib
 import cProfile
 import io
 import json
-import math
 import os
 import pstats
 import random
@@ -65,7 +64,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -77,6 +75,16 @@ from pathlib import Path
 import psycopg
 import requests
 import urllib3
+from harness import (
+    command_line,
+    free_port,
+    git_state,
+    loadavg,
+    loopback_nginx,
+    percentile,
+    self_signed_certificate,
+    uptime,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 PY = str(REPO / ".venv" / "bin" / "python")
@@ -114,35 +122,6 @@ HTTP_TIMEOUT = (5, 60)
 def log(message: str) -> None:
     # UTC, as uptime prints it (Django's TIME_ZONE changes this process's local time).
     print(f"[{time.strftime('%H:%M:%S', time.gmtime())}] {message}", flush=True)
-
-
-def percentile(values, q: float):
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
-
-
-def loadavg() -> list[float]:
-    return [round(v, 2) for v in os.getloadavg()]
-
-
-def uptime() -> str:
-    try:
-        # In UTC: Django's TIME_ZONE sets this process's TZ, which children inherit.
-        env = {**os.environ, "TZ": "UTC"}
-        return subprocess.run(
-            ["uptime"], capture_output=True, text=True, timeout=5, env=env
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "load average: " + ", ".join(map(str, loadavg()))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def unit_setting(unit: str, name: str, default: str) -> str:
@@ -395,7 +374,7 @@ class Bench:
         self.not_approvable: collections.Counter = collections.Counter()
         self.results: dict = {
             "run_id": self.run_id,
-            "command": shlex.join([".venv/bin/python", *sys.argv]),
+            "command": command_line(),
             "args": {k: str(v) for k, v in vars(args).items()},
             "uptime_start": uptime(),
             "phases": {},
@@ -660,15 +639,7 @@ class Bench:
             timeout=600,
             what="collectstatic",
         )
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(self.work / "key.pem"), "-out", str(self.cert),
-            ],
-            check=True, capture_output=True, timeout=60,
-        )  # fmt: skip
+        self_signed_certificate(self.work)
         self.start_gunicorn()
         self.start_nginx()
         self.start_worker()
@@ -689,60 +660,18 @@ class Bench:
         self.spawn("worker", [*manage_cmd(), "db_worker"])
 
     def start_nginx(self) -> None:
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(nginx).exists():
-            log("installing nginx from Debian (as deploy/smoke-test does)")
-            subprocess.run(
-                ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "nginx"],
-                check=True,
-                capture_output=True,
-                timeout=900,
-            )
-            nginx = "/usr/sbin/nginx"
-        conf = self.work / "nginx"
-        conf.mkdir()
-        site = (APP / "deploy" / "nginx" / "phs-archive.conf").read_text()
-        static = self.env["STATIC_ROOT"]
-        for old, new in [
-            ("server 127.0.0.1:8000", f"server 127.0.0.1:{self.app_port}"),
-            ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
-            ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
-            ("server_name archive.example.org;", "server_name localhost 127.0.0.1;"),
-            ("https://$host$request_uri", f"https://$host:{self.https_port}$request_uri"),
-            ("/etc/letsencrypt/live/archive.example.org/fullchain.pem", str(self.cert)),
-            ("/etc/letsencrypt/live/archive.example.org/privkey.pem", str(self.work / "key.pem")),
-            ("/srv/phs-archive/static/", f"{static}/"),
-            ("/var/log/nginx/phs-archive.", f"{conf}/"),
-            ("/var/www/letsencrypt", str(self.work / "acme")),
-        ]:
-            if old not in site:
-                raise SystemExit(f"deploy/nginx/phs-archive.conf no longer contains {old!r}")
-            site = site.replace(old, new)
-        site = "\n".join(line for line in site.splitlines() if "listen [::]" not in line)
-        (conf / "site.conf").write_text(site)
-        user = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
-        (conf / "nginx.conf").write_text(
-            f"""user {user};
-worker_processes 1;
-pid {conf}/nginx.pid;
-error_log {conf}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    client_body_temp_path {conf}/body;
-    proxy_temp_path {conf}/proxy;
-    fastcgi_temp_path {conf}/fastcgi;
-    uwsgi_temp_path {conf}/uwsgi;
-    scgi_temp_path {conf}/scgi;
-    include {conf}/site.conf;
-}}
-"""
+        argv = loopback_nginx(
+            self.work,
+            app_port=self.app_port,
+            http_port=self.http_port,
+            https_port=self.https_port,
+            static_root=self.env["STATIC_ROOT"],
+            cert=self.cert,
+            key=self.work / "key.pem",
+            app=APP,
         )
-        argv = [nginx, "-c", str(conf / "nginx.conf"), "-p", str(conf)]
-        subprocess.run([*argv, "-t", "-q"], check=True, timeout=30)
         self.spawn("nginx", [*argv, "-g", "daemon off;"])
-        self.nginx_dir = conf
+        self.nginx_dir = self.work / "nginx"
 
     def wait_healthy(self, limit: float) -> float:
         """Seconds until /healthz answers 200 through nginx."""
@@ -1429,7 +1358,7 @@ def main() -> None:
         archive = subprocess.run(["git", "archive", "HEAD"], cwd=REPO, capture_output=True)
         subprocess.run(["tar", "-x", "-C", str(APP)], input=archive.stdout, check=True)
     bench.results["app"] = {"dir": str(APP), "snapshot_of_head": bool(args.snapshot)}
-    bench.results["git"] = git_state()
+    bench.results["git"] = git_state(REPO, dirty=APP == REPO)  # a frozen copy has no changes
 
     def hard_stop(signum, frame):
         raise SystemExit(
@@ -1572,16 +1501,6 @@ def _approve_and_kill(bench: Bench, started, seconds, stop) -> dict:
     killer.join(10)
     stop.set()
     return result
-
-
-def git_state() -> dict:
-    def git(*argv):
-        return subprocess.run(["git", *argv], cwd=REPO, capture_output=True, text=True).stdout
-
-    state = {"head": git("rev-parse", "HEAD").strip()}
-    if APP == REPO:  # a frozen copy has no uncommitted changes
-        state["dirty"] = [line for line in git("status", "--short").split("\n") if line]
-    return state
 
 
 # --- output -------------------------------------------------------------------------------
