@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 from django.http import QueryDict
 
+from catalog.file_filters import FILTERS, YES_NO, file_filter, whole_numbers
 from catalog.models import Category, Drive, FileEntry, ProjectGroup, ReviewState, Status
 from catalog.schema import FILE_ENTRY
 
@@ -34,8 +35,6 @@ FACET_LIMIT = 12
 ALL_COUNTS_SECONDS = 300
 ALL_COUNTS_CACHE = "phs_search:facets:all"
 
-YES_NO = {"yes": "Yes", "no": "No"}
-
 
 @dataclass(frozen=True)
 class Facet:
@@ -43,17 +42,9 @@ class Facet:
     label: str
 
 
-FACETS = [
-    Facet("drive", "Drive"),
-    Facet("category", "Type"),
-    Facet("status", "Status"),
-    Facet("review", "Review"),
-    Facet("project_group", "Project group"),
-    Facet("camera", "Camera"),
-    Facet("year", "Year"),
-    Facet("duplicate", "Has copies"),
-    Facet("exported", "On pad.ma"),
-]
+#: The facets, in the page's order; keys, labels and conditions are the vocabulary's
+#: (``catalog.file_filters``), which the file listing shares.
+FACETS = [Facet(f.key, f.label) for f in FILTERS.values()]
 FACET_KEYS = [facet.key for facet in FACETS]
 
 SORTS = {
@@ -66,53 +57,9 @@ SORTS = {
 }
 
 
-def _whole_numbers(values: list[str]) -> list[int]:
-    """The values that are row ids: ASCII digits ("²" is a digit to str.isdigit, not to
-    int()) within the databases' 64-bit integers (past them, an OverflowError)."""
-    return [int(v) for v in values if v.isascii() and v.isdigit() and int(v) < 2**63]
-
-
 def facet_filter(key: str, values: list[str]) -> Q | None:
     """The condition for one facet's selected values (any of them); None if invalid."""
-    if key == "drive":
-        ids = _whole_numbers(values)
-        return Q(drive_id__in=ids) if ids else None
-    if key == "category":
-        categories = [v for v in values if v in Category.values]
-        return Q(category__in=categories) if categories else None
-    if key == "status":
-        statuses = [v for v in values if v in Status.values]
-        return Q(status__in=statuses) if statuses else None
-    if key == "review":
-        states = [v for v in values if v in ReviewState.values]
-        return Q(review_state__in=states) if states or "" in values else None
-    if key == "project_group":
-        ids = _whole_numbers(values)
-        q = Q(project_group_id__in=ids) if ids else Q(pk__in=[])
-        return q | Q(project_group__isnull=True) if "none" in values else (q if ids else None)
-    if key == "camera":
-        return Q(camera__in=values) if values else None
-    if key == "year":
-        years = [year for year in _whole_numbers(values) if 1800 <= year <= 2200]
-        q = Q()
-        for year in years:
-            q |= Q(date__year=year)
-        if "none" in values:
-            q |= Q(date__isnull=True)
-        return q or None
-    if key == "duplicate":
-        return _yes_no(values, Q(duplicate_group__isnull=False))
-    if key == "exported":
-        return _yes_no(values, ~Q(padma_id=""))
-    return None
-
-
-def _yes_no(values: list[str], yes: Q) -> Q | None:
-    if values == ["yes"]:
-        return yes
-    if values == ["no"]:
-        return ~yes
-    return None
+    return file_filter(key, values)
 
 
 @dataclass
@@ -146,7 +93,7 @@ class Search:
             text=text[:20_000],
             facets=facets,
             sort=sort,
-            page=int(page) if _whole_numbers([str(page)]) and 0 < int(page) < 100_000 else 1,
+            page=int(page) if whole_numbers([str(page)]) and 0 < int(page) < 100_000 else 1,
         )
 
     @property
@@ -400,7 +347,7 @@ def _facet_where(search: Search) -> tuple[str, list]:
 def _index_facets(search: Search) -> IndexFacets:
     """The selected INDEX_FACETS, for the backend to narrow the query with."""
     return IndexFacets(
-        drives=tuple(_whole_numbers(search.facets.get("drive", []))),
+        drives=tuple(whole_numbers(search.facets.get("drive", []))),
         categories=tuple(v for v in search.facets.get("category", []) if v in Category.values),
     )
 
@@ -564,9 +511,9 @@ def _label_facets(
     search: Search, counts: dict[str, dict], *, approximate: bool = False
 ) -> list[FacetCounts]:
     drive_ids = [int(v) for v in counts["drive"] if v is not None]
-    drive_ids += _whole_numbers(search.facets.get("drive", []))
+    drive_ids += whole_numbers(search.facets.get("drive", []))
     group_ids = [int(v) for v in counts["project_group"] if v is not None]
-    group_ids += _whole_numbers(search.facets.get("project_group", []))
+    group_ids += whole_numbers(search.facets.get("project_group", []))
     # Both sets of names in one query (none for an empty set).
     drives_query = (
         Drive.objects.filter(pk__in=drive_ids)
@@ -588,11 +535,11 @@ def _label_facets(
     for kind, pk, name in names:
         (drives if kind == "drive" else groups)[pk] = name
     labels = {
-        "drive": lambda v: drives.get(int(v), v) if _whole_numbers([str(v)]) else v,
+        "drive": lambda v: drives.get(int(v), v) if whole_numbers([str(v)]) else v,
         "category": lambda v: Category(v).label if v in Category.values else v,
         "status": lambda v: Status(v).label if v in Status.values else v,
         "review": lambda v: ReviewState(v).label if v in ReviewState.values else v,
-        "project_group": lambda v: groups.get(int(v), v) if _whole_numbers([str(v)]) else v,
+        "project_group": lambda v: groups.get(int(v), v) if whole_numbers([str(v)]) else v,
         "camera": lambda v: v or "(none)",
         "year": lambda v: v,
         "duplicate": lambda v: YES_NO.get(v, v),

@@ -15,13 +15,24 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
+from django_filters import MultipleChoiceFilter
 from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 
 from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry
 from phs_site.spreadsheets import FormulaSafeExportMixin
 
-from .finder import EXACT_LIMIT, FACETS, PER_PAGE, SORTS, Search, find, matching_files, ordered
+from .finder import (
+    EXACT_LIMIT,
+    FACETS,
+    PER_PAGE,
+    SORTS,
+    Search,
+    facet_filter,
+    find,
+    matching_files,
+    ordered,
+)
 from .models import SavedSearch
 
 VIEW_PERMISSION = "catalog.view_fileentry"
@@ -31,8 +42,6 @@ CURATE_URL = "/admin/curate/?file={id}"
 #: Bulk actions offered for "select all N matching" (curator actions). They are found in
 #: Wagtail's registry, where the review layer registers them: search never imports it.
 SELECT_ALL_ACTIONS = ("set_status", "set_project_group", "submit_for_review")
-#: Single-choice filters of the file listing (catalog.filters), which *select all* replays.
-_LISTING_SINGLE = {"drive", "category", "review", "project_group", "camera"}
 
 
 class SaveSearchForm(forms.Form):
@@ -46,29 +55,25 @@ def _require_view(request):
 
 def listing_query_for(search: Search) -> str | None:
     """The file listing's query string that shows exactly this search's files, or None
-    when a facet has no equivalent there (several values, exported, "(none)")."""
-    params = []
-    if search.text.strip():
-        params.append(("q", search.text))
-    filterset_fields = FileEntryFilterSet.base_filters
+    when a facet has no equivalent there (several values where the listing takes one,
+    "(none)" or "nothing to review"). The keys and values are the same on both pages
+    (``catalog.file_filters``); only a year becomes the listing's date range."""
+    params = [("q", search.text)] if search.text.strip() else []
+    listing = FileEntryFilterSet.base_filters
     for key, values in search.facets.items():
-        if key in _LISTING_SINGLE:
-            if len(values) != 1 or values[0] in ("", "none"):
-                return None
-            name = "review_state" if key == "review" else key
-            if name not in filterset_fields:
-                return None
-            params.append((name, values[0]))
-        elif key == "status":
-            params += [("status", value) for value in values]
-        elif key == "duplicate":
-            params.append(("duplicate", "true" if values == ["yes"] else "false"))
-        elif key == "year":
+        if key == "year":
             if len(values) != 1 or not values[0].isdigit():
                 return None
             params += [("date_from", f"{values[0]}-01-01"), ("date_to", f"{values[0]}-12-31")]
-        else:
+            continue
+        if key not in listing or "" in values or "none" in values:
             return None
+        # A value Find files ignores would void the listing's whole field: more files.
+        if any(facet_filter(key, [value]) is None for value in values):
+            return None
+        if len(values) > 1 and not isinstance(listing[key], MultipleChoiceFilter):
+            return None
+        params += [(key, value) for value in values]
     return urlencode(params)
 
 
