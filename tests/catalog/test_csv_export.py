@@ -149,3 +149,18 @@ def test_wagtail_reports_still_open_and_export(client, hostile_file, admin_user)
     assert resolve(reverse("wagtailadmin_reports:site_history")).func.view_class.__name__ == (
         "FormulaSafeLogEntriesView"
     )
+
+
+def test_the_reports_stay_behind_the_admin_login(client, make_user):
+    """Served outside wagtail.admin.urls, the reports keep its login: an anonymous
+    visitor is sent to sign in, a user without admin access is refused (site history
+    answered 200 to anyone while the views were re-routed without it)."""
+    from phs_site.urls import formula_safe_reports
+
+    urls = [f"/{pattern.pattern}" for pattern in formula_safe_reports]
+    for url in urls:
+        response = client.get(f"{url}?export=csv")
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+    client.force_login(make_user("nobody"))
+    for url in urls:
+        assert client.get(f"{url}?export=csv").status_code in (302, 403), url

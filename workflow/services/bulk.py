@@ -274,20 +274,32 @@ def _chunk_list(items: list) -> Iterator[list]:
 
 
 def _reviewable_task_states(files, user, result: BulkResult) -> list[tuple[int, int, int]]:
-    """(task state, workflow state, file) for files in review that ``user`` may review."""
+    """(task state, workflow state, file) for files in review that ``user`` may review.
+
+    ``permissions.may_in_bulk(…, "approve")``'s rule — a reviewer, the file in review, not
+    locked by someone else, not their own submission — written here from the workflow
+    side, where the open reviews are joined anyway (the review task's own query leaves
+    out the reviewer's own submissions).
+    """
     if not is_reviewer(user):
         raise PermissionDenied("Only reviewers approve or reject files.")
     in_review = files.filter(review_state=ReviewState.IN_REVIEW)
-    result.skip("not in review", files.count() - in_review.count())
-    allowed = permissions.may_in_bulk(in_review, user, "approve")
-    own = in_review.filter(permissions.submitted_by(user)).count()
+    waiting = in_review.count()
+    result.skip("not in review", files.count() - waiting)
+    unlocked = in_review.exclude(Q(locked=True) & ~Q(locked_by=user))
+    free = unlocked.count()
+    result.skip("locked by someone else", waiting - free)
+    file_ids = unlocked.order_by().annotate(object_id=Cast("pk", CharField())).values("object_id")
+    open_reviews = WorkflowState.objects.filter(
+        base_content_type=_file_type(),
+        status=WorkflowState.STATUS_IN_PROGRESS,
+        object_id__in=file_ids,
+    )
+    own = open_reviews.filter(requested_by=user).count()
     result.skip("your own submission", own)
-    result.skip("locked by someone else", in_review.count() - allowed.count() - own)
-    in_review = allowed
     reviewable = PadmaReviewTask.objects.none()
     for task in PadmaReviewTask.objects.filter(active=True):
         reviewable = reviewable | task.get_task_states_user_can_moderate(user)
-    file_ids = in_review.order_by().annotate(object_id=Cast("pk", CharField())).values("object_id")
     rows = [
         (ts_id, ws_id, int(object_id))
         for ts_id, ws_id, object_id in TaskState.objects.filter(
@@ -297,7 +309,7 @@ def _reviewable_task_states(files, user, result: BulkResult) -> list[tuple[int, 
             workflow_state__object_id__in=file_ids,
         ).values_list("pk", "workflow_state_id", "workflow_state__object_id")
     ]
-    result.skip("not your review task", in_review.count() - len(rows))
+    result.skip("not your review task", free - own - len(rows))
     return rows
 
 

@@ -20,8 +20,9 @@ The rules:
 
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Q, QuerySet
 from django.db.models.functions import Cast
 from wagtail.models import WorkflowState
 
@@ -114,17 +115,20 @@ def may_in_bulk(files: QuerySet[FileEntry], user, action: str) -> QuerySet[FileE
             return in_review if user.is_superuser else in_review.filter(submitted_by(user))
 
 
-def submitted_by(user) -> Exists:
-    """The file's open review was started by ``user``."""
-    return Exists(
+def submitted_by(user) -> Q:
+    """The file's open review was started by ``user``: one uncorrelated subquery of the
+    user's open reviews (PostgreSQL hashes it), never a lookup per file."""
+    file_type = ContentType.objects.get_for_model(FileEntry)
+    own = (
         WorkflowState.objects.filter(
-            base_content_type__app_label="catalog",
-            base_content_type__model="fileentry",
-            object_id=Cast(OuterRef("pk"), CharField()),
+            base_content_type=file_type,
             status__in=[WorkflowState.STATUS_IN_PROGRESS, WorkflowState.STATUS_NEEDS_CHANGES],
             requested_by=user,
         )
+        .annotate(file_id=Cast("object_id", BigIntegerField()))
+        .values("file_id")
     )
+    return Q(pk__in=own)
 
 
 def _refusal(action: str, file: FileEntry, permissions: FilePermissions) -> str:
