@@ -201,11 +201,13 @@ def test_a_retry_in_backoff_says_when_in_the_archives_time_zone(client, padma, w
     padma.fail("edit", code=500, text="server error", when=lambda d: d["id"] == "A")
     run_export()
     request = ExportRequest.objects.get(state="pending")
-    # Tomorrow, so the cell carries the date too; 08:35 UTC is 14:05 in Kolkata.
-    tomorrow = (timezone.now() + timedelta(days=1)).astimezone(UTC)
-    retry_at = tomorrow.replace(hour=8, minute=35, second=0, microsecond=0)
+    # Tomorrow in the archive's time zone (whatever the hour of the run), so the cell
+    # carries the date too: 14:05 there.
+    kolkata = ZoneInfo("Asia/Kolkata")
+    tomorrow = timezone.now().astimezone(kolkata) + timedelta(days=1)
+    local = tomorrow.replace(hour=14, minute=5, second=0, microsecond=0)
+    retry_at = local.astimezone(UTC)
     ExportRequest.objects.filter(pk=request.pk).update(next_attempt_at=retry_at)
-    local = retry_at.astimezone(ZoneInfo("Asia/Kolkata"))
     assert messages_in_listing(client, operator)[request.file.filename] == (
         f"Retrying after {local.day} {local:%b} 14:05 (attempt 2): edit: server error (status 500)"
     )
