@@ -1,10 +1,11 @@
 """The catalog's tables and columns as raw SQL names, read once from the models' ``_meta``.
 
-Raw SQL outside the ORM (``search/``) names the catalog's tables and columns only
-through this module, never as literals: a renamed field or table then renames them in
-every statement, and a name that no longer exists fails when the SQL is built, naming
-the model and the field. Names come quoted as the database quotes them (the same
-quoting the ORM uses, so raw SQL and compiled querysets agree); values stay parameters.
+Raw SQL outside the ORM (``search/``; the tables in ``catalog/services/``) names the
+catalog's tables and columns only through this module, never as literals: a renamed
+field or table then renames them in every statement, and a name that no longer exists
+fails when the SQL is built, naming the model and the field. Names come quoted as the
+database quotes them (the same quoting the ORM uses, so raw SQL and compiled querysets
+agree); values stay parameters.
 
     f"SELECT f.{FILE_ENTRY.id} FROM {FILE_ENTRY} f WHERE f.{FILE_ENTRY.oshash} >= %s"
 """
@@ -12,7 +13,7 @@ quoting the ORM uses, so raw SQL and compiled querysets agree); values stay para
 from django.db import connection
 from django.db.models import Model
 
-from catalog.models import FileEntry, Folder, ProjectGroup
+from catalog.models import Drive, FileEntry, Folder, ProjectGroup
 
 
 class Table:
@@ -51,6 +52,7 @@ class Table:
         return f"<Table {self._name} of {self._model.__name__}>"
 
 
+DRIVE = Table(Drive)
 FILE_ENTRY = Table(FileEntry)
 FOLDER = Table(Folder)
 PROJECT_GROUP = Table(ProjectGroup)

@@ -15,6 +15,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from catalog.models import DuplicateGroup, FileEntry, SelectionMethod
+from catalog.schema import DRIVE
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,7 @@ def update_duplicates(
         # Choose primaries where there is none (with ``reset``: everywhere, manual choices
         # included) and write only the groups whose primary or method actually changes.
         pick = (
-            f"SELECT f.id FROM {FILES} f JOIN catalog_drive d ON d.id = f.drive_id "
+            f"SELECT f.id FROM {FILES} f JOIN {DRIVE} d ON d.id = f.drive_id "
             f"WHERE f.duplicate_group_id = g.id ORDER BY {_PRIMARY_ORDER[method]} LIMIT 1"
         )
         which = "TRUE" if reset else "g.primary_id IS NULL"

@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import F
 
 from catalog.models import Drive, Folder, Status
+from catalog.schema import FILE_ENTRY, FOLDER
 
 COUNTERS = ["file_count", "total_size", *(f"count_{status}" for status in Status.values)]
 _STATUS_SLOT = {status: 2 + i for i, status in enumerate(Status.values)}
@@ -93,7 +94,7 @@ def recount_folders(drive: Drive) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT f.folder_id, f.status, COUNT(*), COALESCE(SUM(f.size), 0) "
-            "FROM catalog_fileentry f WHERE f.drive_id = %s GROUP BY f.folder_id, f.status",
+            f"FROM {FILE_ENTRY} f WHERE f.drive_id = %s GROUP BY f.folder_id, f.status",
             [drive.id],
         )
         for folder_id, status, count, size in cursor.fetchall():
@@ -111,7 +112,7 @@ def recount_folders(drive: Drive) -> int:
         assignments = ", ".join(f"{name} = %s" for name in COUNTERS)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE catalog_folder SET {assignments} WHERE id = %s",
+                f"UPDATE {FOLDER} SET {assignments} WHERE id = %s",
                 changed,
             )
     return len(changed)

@@ -34,6 +34,7 @@ from catalog.manifest import (
     validate_drive_name,
 )
 from catalog.models import Drive, FileEntry, Folder
+from catalog.schema import FOLDER
 from catalog.selectors import forget_camera_choices
 from catalog.signals import drive_files_changed
 
@@ -487,7 +488,7 @@ class _Staging:
         sql, params = _insert_from(
             table,
             folder="fo.id",
-            rest="JOIN catalog_folder fo ON fo.drive_id = %(drive)s AND fo.path = s.path "
+            rest=f"JOIN {FOLDER} fo ON fo.drive_id = %(drive)s AND fo.path = s.path "
             "WHERE TRUE ON CONFLICT (drive_id, path, filename) DO NOTHING",
         )
         with self.cursor() as cursor:

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 
 from catalog.manifest import OSHASH_RE, EntryProblem, ManifestFormatError, ProblemLog
 from catalog.models import FileEntry
+from catalog.schema import DRIVE
 
 from .duplicates import DuplicateResult, update_duplicates
 
@@ -63,7 +64,7 @@ def import_repeats(path: Path, *, method: str) -> RepeatsResult:
 
         files = FileEntry._meta.db_table
         match = (
-            f"FROM {LOCATIONS} r JOIN {files} f ON f.drive_id IN (SELECT id FROM catalog_drive) "
+            f"FROM {LOCATIONS} r JOIN {files} f ON f.drive_id IN (SELECT id FROM {DRIVE}) "
             "AND f.path = r.path AND f.filename = r.filename"
         )
         cursor.execute(f"SELECT COUNT(*) {match} WHERE f.oshash = r.oshash")
