@@ -33,6 +33,7 @@ from phs_site.spreadsheets import FormulaSafeExportMixin
 from search.listing import search_files
 
 from .curate.conflicts import as_sentence, changes_since, last_changed_by
+from .editor import ReviewCommentPanel
 from .forms import FileEntryForm, GroupChooser
 
 
@@ -303,6 +304,7 @@ class FileEntryViewSet(SnippetViewSet):
     ]
     edit_handler = ObjectList(
         [
+            ReviewCommentPanel(heading=_("Sent back by the reviewer")),
             MultiFieldPanel(
                 [
                     FieldRowPanel(

@@ -15,6 +15,7 @@ from catalog.bulk_actions import DeleteDrivesBulkAction, MakePrimaryBulkAction
 
 from .curate.hooks import register as register_curate
 from .dashboard.review import review_panels
+from .editor import catalogue_action_menu
 from .viewsets import ADMIN_NEVER, CatalogViewSetGroup
 
 for model, never in ADMIN_NEVER.items():
@@ -22,6 +23,7 @@ for model, never in ADMIN_NEVER.items():
 register_snippet(CatalogViewSetGroup)
 register_curate()
 hooks.register("construct_homepage_panels", review_panels)
+hooks.register("construct_snippet_action_menu", catalogue_action_menu)
 hooks.register("register_bulk_action", MakePrimaryBulkAction)
 hooks.register("register_bulk_action", DeleteDrivesBulkAction, order=1)  # after Wagtail's
 

@@ -1,4 +1,5 @@
-"""Dashboard panels: per-drive progress, your recent work, export state, duplicates.
+"""Dashboard panels: what was sent back to you (``feedback``), per-drive progress, your
+recent work, export state, duplicates.
 
 Pictures rather than tables: stacked SVG bars whose geometry is computed here (so the
 templates need no inline styles or scripts). Each panel is one or two queries.
@@ -17,6 +18,7 @@ from catalog.selectors import drive_progress
 from workflow.models import ExportRequest, ExportState
 
 from ..curate import selectors
+from .feedback import SentBackPanel
 
 #: Export states in bar order, with their colours (the status palette's meanings).
 EXPORT_COLOURS = {
@@ -174,6 +176,8 @@ def dashboard_panels(request, panels: list) -> None:
     user = request.user
     if not user.has_perm("catalog.view_fileentry"):
         return
+    if user.has_perm("catalog.change_fileentry"):  # whoever submits may be sent back
+        panels.append(SentBackPanel(user))
     panels.append(DriveProgressPanel())
     panels.append(RecentWorkPanel(user))
     panels.append(ExportStatePanel())
