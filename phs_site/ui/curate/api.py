@@ -16,6 +16,8 @@ from django.http import JsonResponse
 from django.urls import reverse
 
 from catalog.models import STATUS_COLOURS, FileEntry, Folder, ProjectGroup, ReviewState, Status
+from catalog.previews.kinds import BROWSER_KINDS
+from catalog.previews.selectors import preview_map
 from workflow.export.eligibility import file_export_warning
 from workflow.models import is_reviewer
 from workflow.services import review
@@ -208,6 +210,14 @@ def _file_row(row: dict) -> dict:
 _values = conflicts.values_of
 
 
+def _preview_upload(file: FileEntry, user) -> dict:
+    if not file.oshash or not user.has_perm(CHANGE):
+        return {}
+    return {
+        str(kind): reverse("phs_previews:show", args=[file.oshash, str(kind)]) for kind in BROWSER_KINDS
+    }
+
+
 def _pane_json(pane: selectors.FilePane, user) -> dict:
     file = pane.file
     locked_by_other = bool(file.locked and file.locked_by_id and file.locked_by_id != user.pk)
@@ -268,12 +278,74 @@ def _pane_json(pane: selectors.FilePane, user) -> dict:
         ],
         "copy_total": pane.copy_total,
         "edit_url": reverse("wagtailsnippets_catalog_fileentry:edit", args=[file.pk]),
+        # The catalogue's offline previews (kind -> url, size, …; one query), and where
+        # this person's browser may send the ones it makes from a mounted drive.
+        "previews": preview_map([file.oshash]).get(file.oshash, {}),
+        "preview_upload": _preview_upload(file, user),
     }
 
 
-def _pane_response(file_id: int, user, status: int = 200, **extra) -> JsonResponse:
+def _counts_json(drive_id: int, path: str) -> dict:
+    """The counters a write to a file in ``path`` moved: its folder and every folder
+    above it, up to the drive's root (the drive's own reviewed/total)."""
+    folders = selectors.folder_counts(drive_id, path)
+    return {"drive": drive_id, "folders": [_folder_json(folder) for folder in folders]}
+
+
+def _pane_response(
+    file_id: int, user, status: int = 200, *, counts: bool = False, **extra
+) -> JsonResponse:
     pane = selectors.file_pane(file_id)
-    return JsonResponse({"file": _pane_json(pane, user), **extra}, status=status)
+    data = {"file": _pane_json(pane, user), **extra}
+    if counts:
+        data["counts"] = _counts_json(pane.file.drive_id, pane.file.path)
+    return JsonResponse(data, status=status)
+
+
+#: The end of a walk, in words: "the last file", "the last unreviewed file", …
+WALKED = {
+    "": "file",
+    "unreviewed": "unreviewed file",
+    "needs_attention": "file that needs attention",
+    "upload": "file for upload",
+}
+
+
+def _direction(raw) -> int:
+    if raw in ("next", "", None):
+        return 1
+    if raw in ("previous", "prev"):
+        return -1
+    raise ApiError(f"'direction' is next or previous, not {str(raw)[:40]!r}.")
+
+
+def _chip(raw) -> str:
+    chip = raw or ""
+    if not isinstance(chip, str) or chip not in selectors.FILTERS:
+        raise ApiError(
+            f"Unknown filter {str(chip)[:40]!r}; use one of {', '.join(selectors.FILTERS)}."
+        )
+    return chip
+
+
+def _step_json(user, drive_id, path, filename, *, direction, chip, wrap=False) -> dict:
+    """The file a step lands on, as a whole pane (one request per key press), or why not."""
+    found = selectors.step(
+        drive_id, path, filename, direction=direction, status=selectors.FILTERS[chip], wrap=wrap
+    )
+    if found is None:
+        what = WALKED[chip]
+        if not filename:
+            message = f"There is no {what} on this drive."
+        elif wrap:
+            message = f"No {what} left on this drive."
+        elif direction > 0:
+            message = f"That was the last {what} on this drive."
+        else:
+            message = f"That is the first {what} on this drive."
+        return {"file": None, "message": message}
+    pane = _pane_json(selectors.file_pane(found.pk), user)
+    return {"file": pane, "folder_changed": found.path != path}
 
 
 # --- endpoints -------------------------------------------------------------------------
@@ -324,6 +396,7 @@ def save(request, file_id: int):
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ApiError("'version' (the version you opened) is required and must be a number.")
     changes = _clean_changes(body.get("changes", {}))
+    then = _then(body.get("then"))
     try:
         review.save_decision(
             file=FileEntry(pk=file_id), user=request.user, changes=changes, expected_version=version
@@ -335,7 +408,32 @@ def save(request, file_id: int):
         ) from locked
     except review.VersionConflict as conflict:
         return _conflict(request, conflict, body.get("base"))
-    return _pane_response(file_id, request.user, saved=True)
+    pane = selectors.file_pane(file_id)
+    file = pane.file
+    data = {
+        "file": _pane_json(pane, request.user),
+        "saved": True,
+        "counts": _counts_json(file.drive_id, file.path),
+    }
+    if then is not None:  # Save & Next: the next file comes in the same answer
+        data["then"] = _step_json(
+            request.user,
+            file.drive_id,
+            file.path,
+            file.filename,
+            direction=then["direction"],
+            chip=then["filter"],
+        )
+    return JsonResponse(data)
+
+
+def _then(raw) -> dict | None:
+    """``"then": {"direction": "next", "filter": ""}``: after saving, step on."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ApiError('\'then\' must be an object such as {"direction": "next"}.')
+    return {"direction": _direction(raw.get("direction")), "filter": _chip(raw.get("filter"))}
 
 
 def _conflict(request, conflict: review.VersionConflict, base) -> JsonResponse:
@@ -351,6 +449,7 @@ def _conflict(request, conflict: review.VersionConflict, base) -> JsonResponse:
         409,
         conflict={"changed_by": by, "version": current.version, "changed": changed},
         file=pane,
+        counts=_counts_json(current.drive_id, current.path),
     )
 
 
@@ -378,7 +477,7 @@ def _action(name: str, permission: str):
                 review.reject(file=file, user=request.user, comment=_comment(body))
             case "cancel":
                 review.cancel_review(file=file, user=request.user)
-        return _pane_response(file_id, request.user, done=name)
+        return _pane_response(file_id, request.user, counts=True, done=name)
 
     view.__name__ = f"{name}_view"
     return view
@@ -400,15 +499,37 @@ cancel = _action("cancel", CHANGE)
 
 
 @api(VIEW)
-def next_unreviewed(request):
-    """GET ?drive=&path=&filename= — the next unreviewed file of the drive after that one."""
+def step(request):
+    """GET ?drive=&path=&filename=&direction=next|previous&filter=&wrap= — the file after
+    (or before) that one in tree order across the whole drive, as its pane."""
     drive_id = _int_param(request, "drive")
     path = _text_param(request, "path").strip("/")
     filename = _text_param(request, "filename")
-    file = selectors.next_unreviewed(drive_id, path, filename)
-    if file is None:
-        return JsonResponse({"file": None, "message": "No unreviewed file left on this drive."})
-    return JsonResponse({"file": {"id": file.pk, "path": file.path, "filename": file.filename}})
+    return JsonResponse(
+        _step_json(
+            request.user,
+            drive_id,
+            path,
+            filename,
+            direction=_direction(request.GET.get("direction")),
+            chip=_chip(request.GET.get("filter")),
+            wrap=request.GET.get("wrap") in ("1", "true"),
+        )
+    )
+
+
+@api(VIEW)
+def next_unreviewed(request):
+    """GET ?drive=&path=&filename= — the next unreviewed file of the drive after that one,
+    in tree order, wrapping round to the start; as its pane."""
+    drive_id = _int_param(request, "drive")
+    path = _text_param(request, "path").strip("/")
+    filename = _text_param(request, "filename")
+    return JsonResponse(
+        _step_json(
+            request.user, drive_id, path, filename, direction=1, chip="unreviewed", wrap=True
+        )
+    )
 
 
 def page_data(request, drives: list[dict]) -> dict:
@@ -436,6 +557,7 @@ def page_data(request, drives: list[dict]) -> dict:
             "tree": reverse("phs_curate_api_tree"),
             "file": reverse("phs_curate_api_file", args=[0]),
             "next_unreviewed": reverse("phs_curate_api_next_unreviewed"),
+            "step": reverse("phs_curate_api_step"),
             "page": reverse("phs_curate"),
         },
         "limits": {"text": MAX_TEXT, "page": DEFAULT_PAGE},

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, Sum
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from wagtail.models import WorkflowState
@@ -129,20 +128,161 @@ def file_pane(file_id: int) -> FilePane:
     )
 
 
-def next_unreviewed(drive_id: int, path: str = "", filename: str = "") -> FileEntry | None:
-    """The first unreviewed file of a drive after (path, filename), wrapping to the start.
+# --- walking a drive in tree order ------------------------------------------------------
+#
+# The tree shows a folder's subfolders (by name) first, then its own files (by filename);
+# "next" and "previous" follow that order across the whole drive, depth first. A step is
+# a handful of indexed reads that each return at most one row — the next own file on the
+# (drive, path, filename) or (drive, status, path, filename) index, the next sibling
+# folder holding a matching file on the (parent, name) index, with the subtree counters
+# saying where one is — so its cost grows with the folder depth, never with the number
+# of files: no walk over the drive in Python.
 
-    A range read on the (drive, status, path, filename) index: at most two queries,
-    each returning one row, however many files come before.
+
+def ancestor_paths(path: str) -> list[str]:
+    """The path of each folder from the root down to ``path``: "", "a", "a/b", …"""
+    if not path:
+        return [""]
+    parts = path.split("/")
+    return ["", *("/".join(parts[: i + 1]) for i in range(len(parts)))]
+
+
+STEP_FIELDS = ("id", "drive_id", "path", "filename", "status")
+FOLDER_STEP_FIELDS = ("id", "parent_id", "path", "name")
+
+
+class _Walk:
+    """One step through one drive, optionally only over files of one status."""
+
+    def __init__(self, drive_id: int, status: str | None):
+        self.drive_id = drive_id
+        self.status = status
+        #: The subtree counter that says a folder holds a matching file.
+        self.counter = "file_count" if status is None else f"count_{status}"
+
+    def own(self, path: str, *, after=None, before=None, last=False) -> FileEntry | None:
+        """A folder's first (or last) own file, optionally after/before a filename."""
+        files = FileEntry.objects.filter(drive_id=self.drive_id, path=path)
+        if self.status is not None:
+            files = files.filter(status=self.status)
+        if after is not None:
+            files = files.filter(filename__gt=after)
+        if before is not None:
+            files = files.filter(filename__lt=before)
+        return files.only(*STEP_FIELDS).order_by("-filename" if last else "filename").first()
+
+    def child(self, parent_id: int, *, after=None, before=None, last=False) -> Folder | None:
+        """The first (or last) subfolder holding a matching file, after/before a name."""
+        folders = Folder.objects.filter(parent_id=parent_id, **{f"{self.counter}__gt": 0})
+        if after is not None:
+            folders = folders.filter(name__gt=after)
+        if before is not None:
+            folders = folders.filter(name__lt=before)
+        return folders.only(*FOLDER_STEP_FIELDS).order_by("-name" if last else "name").first()
+
+    def first_in(self, folder: Folder) -> FileEntry | None:
+        """The first matching file of a subtree: down the first subfolders, then files."""
+        while (child := self.child(folder.pk)) is not None:
+            folder = child
+        return self.own(folder.path)
+
+    def last_in(self, folder: Folder) -> FileEntry | None:
+        """The last matching file of a subtree: its own last file, else its last subfolder's."""
+        while True:
+            file = self.own(folder.path, last=True)
+            if file is not None:
+                return file
+            folder = self.child(folder.pk, last=True)
+            if folder is None:
+                return None
+
+    def ancestors(self, path: str) -> list[Folder]:
+        """The folders from the root down to ``path``, in one query."""
+        paths = ancestor_paths(path)
+        found = {
+            f.path: f
+            for f in Folder.objects.filter(drive_id=self.drive_id, path__in=paths).only(
+                *FOLDER_STEP_FIELDS
+            )
+        }
+        if path not in found:
+            raise Folder.DoesNotExist(f"No folder {path!r} on drive {self.drive_id}.")
+        return [found[p] for p in paths if p in found]
+
+    def after(self, path: str, filename: str) -> FileEntry | None:
+        file = self.own(path, after=filename)
+        if file is not None:
+            return file
+        chain = self.ancestors(path)
+        for node, parent in zip(reversed(chain), reversed(chain[:-1]), strict=False):
+            # After a folder's subtree: its later siblings, then the parent's own files.
+            sibling = self.child(parent.pk, after=node.name)
+            file = self.first_in(sibling) if sibling is not None else None
+            if file is None:
+                file = self.own(parent.path)
+            if file is not None:
+                return file
+        return None
+
+    def before(self, path: str, filename: str) -> FileEntry | None:
+        file = self.own(path, before=filename, last=True)
+        if file is not None:
+            return file
+        chain = self.ancestors(path)
+        # Before a folder's own files come its subfolders.
+        child = self.child(chain[-1].pk, last=True)
+        if child is not None and (file := self.last_in(child)) is not None:
+            return file
+        for node, parent in zip(reversed(chain), reversed(chain[:-1]), strict=False):
+            sibling = self.child(parent.pk, before=node.name, last=True)
+            if sibling is not None and (file := self.last_in(sibling)) is not None:
+                return file
+        return None
+
+    def start(self) -> FileEntry | None:
+        return self.first_in(self.ancestors("")[0])
+
+    def end(self) -> FileEntry | None:
+        return self.last_in(self.ancestors("")[0])
+
+
+def step(
+    drive_id: int,
+    path: str = "",
+    filename: str = "",
+    *,
+    direction: int = 1,
+    status: str | None = None,
+    wrap: bool = False,
+) -> FileEntry | None:
+    """The file after (``direction`` 1) or before (-1) (path, filename) in tree order.
+
+    With ``status``, only files of that status count (the chips, *next unreviewed*).
+    No filename: from the start of the drive (or its end, going back). ``wrap``: past
+    the end, start again from the beginning (or the other way round). None when there
+    is none. Raises ``Folder.DoesNotExist`` for a path the drive does not have.
     """
-    unreviewed = FileEntry.objects.filter(drive_id=drive_id, status=Status.UNREVIEWED).only(
-        "id", "drive_id", "path", "filename", "folder_id"
+    walk = _Walk(drive_id, status)
+    if not filename:
+        return walk.start() if direction > 0 else walk.end()
+    found = walk.after(path, filename) if direction > 0 else walk.before(path, filename)
+    if found is None and wrap:
+        found = walk.start() if direction > 0 else walk.end()
+    return found
+
+
+def next_unreviewed(drive_id: int, path: str = "", filename: str = "") -> FileEntry | None:
+    """The first unreviewed file of a drive after (path, filename) in tree order,
+    wrapping round to the start."""
+    return step(drive_id, path, filename, status=Status.UNREVIEWED, wrap=True)
+
+
+def folder_counts(drive_id: int, path: str) -> list[Folder]:
+    """The counters of a folder and every folder above it, root first (one query): what
+    a save moved, for the page to show without reloading."""
+    return list(
+        Folder.objects.filter(drive_id=drive_id, path__in=ancestor_paths(path)).order_by("depth")
     )
-    ordered = unreviewed.order_by("path", "filename")
-    after = ordered.filter(TupleGreaterThan(Tuple("path", "filename"), (path, filename))).first()
-    if after is not None or (not path and not filename):
-        return after
-    return ordered.first()
 
 
 # --- the dashboard ---------------------------------------------------------------------

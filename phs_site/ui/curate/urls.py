@@ -12,6 +12,7 @@ urlpatterns = [
     path("curate/api/files/<int:file_id>/approve/", api.approve, name="phs_curate_api_approve"),
     path("curate/api/files/<int:file_id>/reject/", api.reject, name="phs_curate_api_reject"),
     path("curate/api/files/<int:file_id>/cancel/", api.cancel, name="phs_curate_api_cancel"),
+    path("curate/api/step/", api.step, name="phs_curate_api_step"),
     path(
         "curate/api/next-unreviewed/",
         api.next_unreviewed,
