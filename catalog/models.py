@@ -11,6 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
+from .previews.models import Preview  # noqa: F401 (a catalog model, kept in its package)
+
 
 class Status(models.TextChoices):
     """The six curator decisions of the seed tool; order is the 1-6 keyboard order."""

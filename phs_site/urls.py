@@ -35,6 +35,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     *formula_safe_reports,
     *bulk_actions.urlpatterns,
+    # Offline previews: their own login and permission checks (an image or JSON answer,
+    # never the admin's HTML refusal), so outside Wagtail's admin URL wrapper.
+    path("admin/previews/", include("catalog.previews.urls", namespace="phs_previews")),
     path("admin/", include(wagtailadmin_urls)),
     path("", RedirectView.as_view(pattern_name="wagtailadmin_home", permanent=False)),
 ]

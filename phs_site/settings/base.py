@@ -154,8 +154,22 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Offline previews (catalog.previews; docs/previews.md), private: served only through
+    # the previews view, never from a public URL. Content-addressed, so a file written
+    # again under its name is the same preview: overwriting is safe.
+    "previews": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": os.environ.get("PHS_PREVIEWS_DIR", str(VAR_DIR / "previews")),
+            "base_url": None,
+            "allow_overwrite": True,
+        },
+    },
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+#: When set (production: ``/_previews/``), the previews view answers with an
+#: ``X-Accel-Redirect`` to this nginx ``internal`` location instead of sending the file.
+PHS_PREVIEWS_ACCEL_PREFIX = os.environ.get("PHS_PREVIEWS_ACCEL_PREFIX", "")
 MEDIA_URL = "/media/"
 
 LOGIN_URL = "wagtailadmin_login"
