@@ -1,8 +1,13 @@
 """Folding and query parsing: the one place that decides what a query means.
 
-Index text and queries go through the same ``fold``: lower-case, then Unicode NFC, so
-``café`` typed with a precomposed ``é`` and with ``e`` + combining accent are one
-string, and so are Devanagari names however the keyboard composed them.
+Index text and queries go through the same ``fold``: lower-case; accents off Latin
+letters (``Café`` → ``cafe``, ``Łódź`` → ``lodz``, ``Straße`` → ``strasse``), so
+``cafe`` finds ``Café`` and ``café`` finds ``Cafe``; then Unicode NFC, so a name typed
+with a precomposed letter and with a letter + combining mark is one string. Only
+marks on Latin letters go: Devanagari vowel signs and viramas, Greek tonos and
+Cyrillic ``ё`` stay as they are (a word in those scripts matches exactly as typed, in
+any composition). PostgreSQL folds index text in SQL (``backends.postgres.fold_sql``),
+the same steps as here; keep the two in step.
 
 A query is split on whitespace into **terms**; every term must match (AND). A term
 matches a file when it is
@@ -30,11 +35,25 @@ MIN_FRAGMENT = 3
 HEX = re.compile(r"^[0-9a-f]{4,16}$")
 
 
+#: Combining accents (U+0300–U+036F) right after a Latin letter, once decomposed (NFD).
+LATIN_ACCENTS = re.compile("([a-z\u00c0-\u024f\u1e00-\u1eff])[\u0300-\u036f]+")
+#: Latin letters with no decomposition that an archivist types without the stroke.
+LATIN_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i"})
+#: And the ones written as two letters.
+LATIN_LIGATURES = (("æ", "ae"), ("œ", "oe"), ("ß", "ss"))
+
+
 def fold(text: str | None) -> str:
-    """The form both the index and queries are compared in."""
+    """The form both the index and queries are compared in (see the module's docstring)."""
     if not text:
         return ""
-    return unicodedata.normalize("NFC", text.lower())
+    text = text.lower()
+    if text.isascii():
+        return text
+    text = LATIN_ACCENTS.sub(r"\1", unicodedata.normalize("NFD", text))
+    for letters, plain in LATIN_LIGATURES:
+        text = text.replace(letters, plain)
+    return unicodedata.normalize("NFC", text.translate(LATIN_LETTERS))
 
 
 def words(text: str) -> list[str]:

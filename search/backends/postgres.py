@@ -14,6 +14,7 @@ and the terms a BitmapAnd. Big imports go through the GIN pending lists (see
 from django.db import connection, transaction
 
 from catalog.schema import FILE_ENTRY, FOLDER
+from search import text as folding
 from search.text import Query
 
 from .base import NO_FACETS, WEIGHTS, WORD_COLUMNS, IndexFacets, SearchBackend, like_escape
@@ -30,14 +31,25 @@ from .sql import (
 WORDS = PG_WORDS.format("ix.")
 
 
+def _fold_sql() -> str:
+    """``search.text.fold`` as a SQL template (``{0}``: the text), from its own tables
+    (tests/search/test_accents.py folds the same strings both ways and compares)."""
+    accents = "([a-z\\u00c0-\\u024f\\u1e00-\\u1eff])[\\u0300-\\u036f]+"
+    folded = f"regexp_replace(normalize(lower({{0}}), NFD), '{accents}', '\\1', 'g')"
+    for letters, plain in folding.LATIN_LIGATURES:
+        folded = f"replace({folded}, '{letters}', '{plain}')"
+    letters = "".join(chr(code) for code in folding.LATIN_LETTERS)
+    plain = "".join(folding.LATIN_LETTERS.values())
+    folded = f"normalize(translate({folded}, '{letters}', '{plain}'), NFC)"
+    return f"CASE WHEN octet_length({{0}}) = char_length({{0}}) THEN lower({{0}}) ELSE {folded} END"
+
+
 class PostgresBackend(SearchBackend):
     vendor = "postgresql"
-    # Folding in SQL (lower() needs a UTF-8 LC_CTYPE such as C.UTF-8; see docs/search.md).
-    # normalize() always decomposes and recomposes; the IS NFC NORMALIZED quick check
-    # passes most names as they are (~90 ms less per 100,000 files indexed, of ~1.6 s).
-    fold_sql = (
-        "CASE WHEN lower({0}) IS NFC NORMALIZED THEN lower({0}) ELSE normalize(lower({0}), NFC) END"
-    )
+    # Folding in SQL (lower() needs a UTF-8 LC_CTYPE such as C.UTF-8; see docs/search.md),
+    # the steps of ``search.text.fold``. ASCII text (as many characters as bytes) is only
+    # lower-cased: no normalize() or regexp_replace() for most names.
+    fold_sql = _fold_sql()
     same_import_sql = f"ix.imported_at IS NOT DISTINCT FROM f.{FILE_ENTRY.imported_at}"
 
     def folder_sql(self, pattern_kind: str, text: str, drives: list[int] = ()) -> tuple[str, list]:
