@@ -141,3 +141,53 @@ class ExportRequest(models.Model):
 
     def __str__(self):
         return f"export of file {self.file_id} ({self.state})"
+
+
+class UploadState(models.TextChoices):
+    """Where a file's media stand on their way to pad.ma (``upload_padma``)."""
+
+    WAITING = "waiting", _("Waiting for its drive")
+    ENCODING = "encoding", _("Encoding")
+    UPLOADING = "uploading", _("Uploading")
+    DONE = "done", _("Uploaded")
+    FAILED = "failed", _("Failed")
+    #: The file on the mount is not the catalogued one (size or oshash differ).
+    MISMATCH = "mismatch", _("Refused: changed on the drive")
+    #: Images, documents and other files pad.ma items cannot play (docs/export.md).
+    KEPT_OUT = "kept_out", _("Kept out")
+
+
+class MediaUpload(models.Model):
+    """The media upload of one exported file: its state, bytes sent and last message.
+
+    One row per file, written by ``workflow.export.upload`` only; a file with no row has
+    not been asked for yet (it waits for its drive).
+    """
+
+    file = models.OneToOneField(
+        "catalog.FileEntry", on_delete=models.CASCADE, related_name="media_upload"
+    )
+    state = models.CharField(max_length=16, choices=UploadState.choices)
+    #: pad.ma's encoding profile (``480p.webm``), or ``original`` for an ``uploadData``.
+    profile = models.CharField(max_length=32, blank=True)
+    #: Size of what is sent (the encoded file), once known.
+    upload_size = models.PositiveBigIntegerField(null=True, blank=True)
+    bytes_sent = models.PositiveBigIntegerField(default=0)
+    info_sent_at = models.DateTimeField(null=True, blank=True)
+    #: What was found on the mount when it was not the catalogued file.
+    found_size = models.PositiveBigIntegerField(null=True, blank=True)
+    found_oshash = models.CharField(max_length=16, blank=True)
+    #: Why it stands where it does: pad.ma's own message for a failure.
+    message = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    #: Seconds spent encoding and uploading, for the plan's time estimate.
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["state"], name="media_upload_state")]
+
+    def __str__(self):
+        return f"upload of file {self.file_id} ({self.state})"

@@ -6,6 +6,23 @@ items, media files by oshash, and volumes per user whose file lists ``update`` r
 as pan.do/ra does. Every request is recorded; failures can be injected per action.
 Not for production: no HTTPS, no persistence, passwords in memory.
 
+It also speaks the upload protocol of ``pandora_client`` (pan.do/ra's
+``archive/views.py`` ``firefogg_upload`` and ``upload``):
+
+- ``init`` returns the site's ``video`` profile (resolutions, formats) and ``media``;
+- ``update`` takes ``info`` (ffprobe's, per oshash) and answers which files pad.ma wants:
+  ``info`` (not probed yet), ``data`` (media to encode and upload), ``file`` (as they are);
+- ``POST upload/?profile=480p.webm&id=<oshash>`` starts a chunked upload (the stream is
+  emptied, as pan.do/ra does) and answers ``uploadUrl``; each chunk is a multipart POST
+  to it with ``offset`` (or ``chunkId``) and, on the last, ``done``. A chunk at the
+  stream's end is appended; one already received (a retry) is acknowledged, not stored
+  twice; the reply's ``offset`` is the stream's length, which the client follows;
+- ``action=upload`` with a ``file`` part (``uploadData``) takes a whole file.
+
+Streams are reassembled in ``streams[(oshash, profile)]``; ``chunks`` records every
+chunk received (``fail("chunk", mode="drop")`` closes the connection half-way through
+one); a finished upload makes the file available, so ``update`` stops asking for it.
+
     with PandoraTestServer(users={"exporter": "secret"}) as server:
         api = ox.API(server.url)
 """
@@ -14,9 +31,11 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 RIGHTS_LEVELS = ("Public", "Restricted", "Private")
 EDITABLE_KEYS = ("title", "summary", "date", "project", "rightslevel", "director", "source")
@@ -29,7 +48,12 @@ ACTIONS = {
     "edit": "Edit an item's metadata: {id, key: value, ...}.",
     "update": "Send a volume's files: {volume, files: [{oshash, path, mtime, ...}]}.",
     "get": "Get an item: {id, keys}.",
+    "init": "The site's configuration (video profile, media) and the user.",
+    "upload": "Upload a whole file (multipart: id, file) or frames.",
 }
+#: The ``video`` and ``media`` parts of ``init``'s ``site``, as pan.do/ra's config.jsonc.
+SITE_VIDEO = {"resolutions": [240, 480], "formats": ["webm"], "previewRatio": 1.3333}
+SITE_MEDIA = {"importFrames": False}
 
 
 @dataclass
@@ -51,6 +75,10 @@ class PandoraState:
     #: (username, volume name) -> {oshash: {path, size, mtime}}
     volumes: dict[tuple[str, str], dict[str, dict]] = field(default_factory=dict)
     next_item: int = 0
+    #: (oshash, profile) -> the bytes received so far (a chunked upload, reassembled).
+    streams: dict[tuple[str, str], bytearray] = field(default_factory=dict)
+    #: oshash -> the whole file sent with ``uploadData``.
+    originals: dict[str, bytes] = field(default_factory=dict)
 
 
 class PandoraTestServer:
@@ -59,6 +87,8 @@ class PandoraTestServer:
         #: Every request: {"action", "data", "user"} (passwords replaced by "***").
         self.requests: list[dict] = []
         self.failures: list[Failure] = []
+        #: Every chunk received: {"id", "profile", "offset", "size", "done", "stored"}.
+        self.chunks: list[dict] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -115,6 +145,13 @@ class PandoraTestServer:
             self.state.files[oshash] = {"item": item_id, "filename": filename, "info": {}}
             return item_id
 
+    def stream(self, oshash: str, profile: str) -> bytes | None:
+        data = self.state.streams.get((oshash, profile))
+        return bytes(data) if data is not None else None
+
+    def available(self, oshash: str) -> bool:
+        return bool(self.state.files.get(oshash, {}).get("available"))
+
     # -- the protocol --------------------------------------------------------------------
 
     def handle(self, action: str, data: dict, session: str | None):
@@ -137,9 +174,9 @@ class PandoraTestServer:
                 return 200, _reply(404, f"Unknown action {action}"), None, False
             return method(data, user, session)
 
-    def _take_failure(self, action, data):
+    def _take_failure(self, action, data, modes=("status", "html", "drop")):
         for failure in self.failures:
-            if failure.action != action or failure.times <= 0:
+            if failure.action != action or failure.times <= 0 or failure.mode not in modes:
                 continue
             if failure.when is None or failure.when(data):
                 failure.times -= 1
@@ -236,9 +273,100 @@ class PandoraTestServer:
             if owner == user
             for oshash in files
         }
-        wanted = sorted(h for h in mine if not self.state.files.get(h, {}).get("available"))
-        no_info = sorted(h for h in mine if not self.state.files.get(h, {}).get("info"))
-        return 200, _reply(200, "ok", {"info": no_info, "data": wanted, "file": []}), None, False
+        for oshash, info in (data.get("info") or {}).items():
+            if oshash in self.state.files and isinstance(info, dict):
+                self.state.files[oshash]["info"] = info
+                self.state.files[oshash]["probed"] = True
+        # What pad.ma still wants from this user's volumes: ffprobe's info for files not
+        # probed yet, the media of files not available; subtitles ("file") as they are.
+        wanted = sorted(h for h in mine if h in self.state.files and not self.available(h))
+        no_info = sorted(h for h in mine if not self.state.files.get(h, {}).get("probed"))
+        as_is = [h for h in wanted if _is_subtitle(self.state.files[h].get("filename", ""))]
+        media = [h for h in wanted if h not in as_is]
+        return 200, _reply(200, "ok", {"info": no_info, "data": media, "file": as_is}), None, False
+
+    def _do_init(self, data, user, session):
+        site = {"video": SITE_VIDEO, "media": SITE_MEDIA, "site": {"folderdepth": 4}}
+        return 200, _reply(200, "ok", {"site": site, "user": {"username": user}}), None, False
+
+    def handle_upload(self, query: dict, fields: dict, files: dict, session: str | None):
+        """``upload/?profile=…&id=…``: start a chunked upload, or receive one chunk."""
+        with self._lock:
+            user = self.state.sessions.get(session or "")
+            oshash, profile = query.get("id", ""), query.get("profile", "")
+            action = "upload/chunk" if "chunk" in files else "upload/"
+            record = {"action": action, "data": {"id": oshash, "profile": profile}}
+            self.requests.append(record | {"user": user})
+            if user is None:
+                return 200, _reply(401, "login required"), None, False
+            file = self.state.files.get(oshash)
+            if file is None:
+                return 200, _reply(404, "file not found"), None, False
+            if profile.split(".")[-1] not in SITE_VIDEO["formats"]:
+                return 200, _reply(500, "invalid profile"), None, False
+            key = (oshash, profile)
+            if "chunk" not in files:
+                # pan.do/ra starts over: the streams of this file are deleted.
+                self.state.streams[key] = bytearray()
+                file["uploading"] = True
+                upload_url = f"/api/upload/?id={oshash}&profile={profile}"
+                reply = {"uploadUrl": upload_url, "url": f"/{file['item']}", "result": 1}
+                return 200, reply, None, False
+            chunk = files["chunk"]
+            failure = self._take_failure("chunk", {"id": oshash}, modes=("status",))
+            if failure is not None:
+                self.chunks.append({"id": oshash, "failed": failure.text})
+                return 200, _reply(failure.code, failure.text), None, False
+            stream = self.state.streams.setdefault(key, bytearray())
+            if "offset" in fields:
+                offset = int(fields["offset"])
+            else:  # the firefogg protocol numbers chunks instead
+                offset = int(fields.get("chunkId", 0)) * len(chunk)
+            stored = offset == len(stream)
+            if stored:
+                stream.extend(chunk)
+            done = fields.get("done") == "1"
+            self.chunks.append(
+                {"id": oshash, "profile": profile, "offset": offset, "size": len(chunk)}
+                | {"done": done, "stored": stored}
+            )
+            reply = {"result": 1, "offset": len(stream), "resultUrl": f"/{file['item']}"}
+            if done and offset + len(chunk) == len(stream):
+                file["available"] = True
+                file["uploading"] = False
+                reply["done"] = 1
+            return 200, reply, None, False
+
+    def drops_next_chunk(self, query: dict) -> bool:
+        """Whether a ``fail("chunk", mode="drop")`` takes this chunk (half-read)."""
+        with self._lock:
+            oshash = query.get("id", "")
+            for failure in self.failures:
+                if failure.action != "chunk" or failure.mode != "drop" or failure.times <= 0:
+                    continue
+                if failure.when is None or failure.when({"id": oshash}):
+                    failure.times -= 1
+                    self.chunks.append({"id": oshash, "dropped": True})
+                    return True
+            return False
+
+    def handle_multipart_action(self, fields: dict, files: dict, session: str | None):
+        """``action=upload`` with a ``file`` (``uploadData``): the whole file at once."""
+        with self._lock:
+            user = self.state.sessions.get(session or "")
+            action, oshash = fields.get("action", ""), fields.get("id", "")
+            self.requests.append({"action": action, "data": {"id": oshash}, "user": user})
+            if action != "upload":
+                return 200, _reply(404, f"Unknown action {action}"), None, False
+            if user is None:
+                return 200, _reply(401, "login required"), None, False
+            if oshash not in self.state.files:
+                return 200, _reply(404, "file not found"), None, False
+            if "file" not in files:
+                return 200, _reply(200, "ok"), None, False  # frames: not kept
+            self.state.originals[oshash] = files["file"]
+            self.state.files[oshash]["available"] = True
+            return 200, _reply(200, "ok", {"id": oshash}), None, False
 
     def _do_get(self, data, user, session):
         item = self.state.items.get(data.get("id", ""))
@@ -264,6 +392,25 @@ def _public_id(number: int) -> str:
     return letters
 
 
+def _is_subtitle(filename: str) -> bool:
+    return filename.rsplit(".", 1)[-1].lower() in ("srt", "vtt", "sub", "idx")
+
+
+def _multipart(content_type: str, body: bytes) -> tuple[dict, dict]:
+    """The fields (text) and files (bytes) of a multipart/form-data body."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + body)
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files[name] = payload
+        else:
+            fields[name] = payload.decode("utf-8")
+    return fields, files
+
+
 def _reply(code: int, text: str, data: dict | None = None) -> dict:
     return {"status": {"code": code, "text": text}, "data": data or {}}
 
@@ -275,15 +422,35 @@ def _handler_for(server: PandoraTestServer):
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode("utf-8"))
-            action = (form.get("action") or [""])[0]
-            try:
-                data = json.loads((form.get("data") or ["{}"])[0])
-            except ValueError:
-                data = {}
             cookie = SimpleCookie(self.headers.get("Cookie", ""))
             session = cookie["sessionid"].value if "sessionid" in cookie else None
-            status, body, new_session, close = server.handle(action, data, session)
+            url = urlsplit(self.path)
+            content_type = self.headers.get("Content-Type", "")
+            if content_type.startswith("multipart/form-data"):
+                # A chunk may be dropped half-way: read half, decide, then read the rest.
+                head = self.rfile.read(length // 2)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                if url.path.endswith("/upload/") and server.drops_next_chunk(query):
+                    self.close_connection = True  # no reply: the connection is lost
+                    return
+                fields, files = _multipart(content_type, head + self.rfile.read(length - len(head)))
+                if url.path.endswith("/upload/"):
+                    result = server.handle_upload(query, fields, files, session)
+                else:
+                    result = server.handle_multipart_action(fields, files, session)
+            else:
+                form = parse_qs(self.rfile.read(length).decode("utf-8"))
+                if url.path.endswith("/upload/"):
+                    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                    result = server.handle_upload(query, {}, {}, session)
+                else:
+                    action = (form.get("action") or [""])[0]
+                    try:
+                        data = json.loads((form.get("data") or ["{}"])[0])
+                    except ValueError:
+                        data = {}
+                    result = server.handle(action, data, session)
+            status, body, new_session, close = result
             if close:
                 self.close_connection = True
                 return

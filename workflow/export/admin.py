@@ -20,7 +20,7 @@ from wagtail.permissions import register_permission_policy
 from catalog.admin_views import WRITES, PermissionPolicyWithout, ReadableInspectMixin
 from workflow.models import ExportBatch, ExportRequest
 
-from .status import request_message
+from .status import request_message, upload_message
 
 #: Requests shown on a batch's page (all of them are in the filtered request list).
 BATCH_REQUESTS_SHOWN = 500
@@ -37,7 +37,7 @@ class BatchInspectView(ReadableInspectView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         requests = (
-            self.object.requests.select_related("file__drive")
+            self.object.requests.select_related("file__drive", "file__media_upload")
             .only(
                 "state",
                 "attempts",
@@ -48,12 +48,16 @@ class BatchInspectView(ReadableInspectView):
                 "file__path",
                 "file__filename",
                 "file__drive__name",
+                "file__category",
+                "file__padma_id",
+                "file__media_upload",
             )
             .order_by("state", "id")
         )
         context["requests"] = list(requests[:BATCH_REQUESTS_SHOWN])
         for request in context["requests"]:
             request.message = request_message(request)
+            request.upload = upload_message(request.file)
         context["requests_total"] = self.object.exported + self.object.failed
         context["requests_total"] += self.object.skipped
         context["requests_url"] = export_request_viewset.get_url_name("index")
@@ -72,7 +76,9 @@ class RequestIndexView(IndexView):
     default_ordering = "-id"
 
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("file__drive", "batch")
+        return (
+            super().get_base_queryset().select_related("file__drive", "file__media_upload", "batch")
+        )
 
 
 class ReadOnlyViewSet(ModelViewSet):
@@ -140,6 +146,7 @@ class ExportRequestViewSet(ReadOnlyViewSet):
         Column("attempts", label=_("Attempts")),
         Column("last_error", label=_("Message"), accessor=request_message),
         Column("padma_id", label=_("pad.ma item")),
+        Column("upload", label=_("Upload"), accessor=lambda request: upload_message(request.file)),
         DateColumn("requested_at", label=_("Requested"), sort_key="requested_at"),
         DateColumn("next_attempt_at", label=_("Next attempt")),
         DateColumn("finished_at", label=_("Finished")),

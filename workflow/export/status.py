@@ -59,3 +59,33 @@ def _local_time(moment, now) -> str:
     if moment.date() == today:
         return f"{moment:%H:%M}"
     return f"{moment.day} {moment:%b %H:%M}"
+
+
+def upload_message(file) -> str:
+    """The export report's *Upload* column: where the file's media stand on their way
+    to pad.ma (``upload_padma``). ``file.media_upload`` is read through select_related."""
+    from workflow.models import MediaUpload, UploadState
+
+    from .upload.plan import MEDIA_CATEGORIES, SUBTITLE_SUFFIXES, format_bytes, kept_out_reason
+
+    try:
+        upload = file.media_upload
+    except MediaUpload.DoesNotExist:
+        upload = None
+    if upload is None:
+        subtitle = file.filename.lower().endswith(SUBTITLE_SUFFIXES)
+        if file.category not in MEDIA_CATEGORIES and not subtitle:
+            return kept_out_reason(file.category)
+        return "Waiting for its drive (upload_padma --drive …)" if file.padma_id else ""
+    state = upload.get_state_display()
+    if upload.state == UploadState.UPLOADING:
+        total = format_bytes(upload.upload_size) if upload.upload_size else "?"
+        return f"Uploading {upload.profile}: {format_bytes(upload.bytes_sent)} of {total} sent"
+    if upload.state == UploadState.ENCODING:
+        return f"Encoding {upload.profile}"
+    if upload.state == UploadState.DONE:
+        when = f" {_local_time(upload.finished_at, timezone.now())}" if upload.finished_at else ""
+        return f"Uploaded{when}: {upload.message}" if upload.message else f"Uploaded{when}"
+    if upload.state == UploadState.FAILED:
+        return f"Failed: {upload.message}"
+    return upload.message or state

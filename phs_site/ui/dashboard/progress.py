@@ -19,6 +19,7 @@ from workflow.models import ExportRequest, ExportState
 
 from ..curate import selectors
 from .feedback import SentBackPanel
+from .upload import UploadPlanPanel
 
 #: Export states in bar order, with their colours (the status palette's meanings).
 EXPORT_COLOURS = {
@@ -181,6 +182,7 @@ def dashboard_panels(request, panels: list) -> None:
     panels.append(DriveProgressPanel())
     panels.append(RecentWorkPanel(user))
     panels.append(ExportStatePanel())
+    panels.append(UploadPlanPanel())
     panels.append(DuplicatesPanel())
 
 
