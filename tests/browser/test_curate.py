@@ -110,7 +110,8 @@ def test_mount_a_folder_preview_verify_and_decide_with_keys(
     page.keyboard.press("j")
     expect(page.locator("#phs-filename")).to_have_text("P1000102.JPG")
 
-    # Unsaved edits: moving away asks first (dismissed: we stay), Esc discards them.
+    # Unsaved edits: moving away asks first (dismissed: we stay); Esc leaves the field and
+    # keeps the text, d discards the edits.
     page.keyboard.press("5")
     expect(page.locator("#phs-dirty")).to_be_visible()
     questions = []
@@ -122,6 +123,8 @@ def test_mount_a_folder_preview_verify_and_decide_with_keys(
     assert page.evaluate("document.activeElement.id") == "phs-field-notes"
     page.keyboard.type("a note I will discard")
     page.keyboard.press("Escape")
+    assert page.locator("#phs-field-notes").input_value() == "a note I will discard"
+    page.keyboard.press("d")
     expect(page.locator("#phs-dirty")).to_be_hidden()
     assert page.locator("#phs-field-notes").input_value() == ""
 

@@ -81,8 +81,9 @@ export function file(id) {
   return request(fileUrl(id));
 }
 
-export function save(id, version, changes, base) {
-  return request(fileUrl(id), { method: 'POST', body: { version, changes, base } });
+/** Save; with ``then`` ({direction, filter}) the answer also carries the file after it. */
+export function save(id, version, changes, base, then = undefined) {
+  return request(fileUrl(id), { method: 'POST', body: { version, changes, base, then } });
 }
 
 export function action(id, name, body = {}) {
@@ -91,4 +92,9 @@ export function action(id, name, body = {}) {
 
 export function nextUnreviewed(driveId, path = '', filename = '') {
   return request(`${config.urls.next_unreviewed}?${query({ drive: driveId, path, filename })}`);
+}
+
+/** The file after (or before) path/filename in tree order across the drive, as its pane. */
+export function step(driveId, path, filename, direction, filter = '') {
+  return request(`${config.urls.step}?${query({ drive: driveId, path, filename, direction, filter })}`);
 }

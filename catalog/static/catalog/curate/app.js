@@ -63,6 +63,7 @@ function confirmDiscard() {
 function updateUrl() {
   const params = new URLSearchParams();
   if (state.driveId) params.set('drive', state.driveId);
+  if (state.filter) params.set('filter', state.filter);
   if (detail.pane) params.set('file', detail.pane.id);
   const query = params.toString();
   window.history.replaceState(null, '', query ? `?${query}` : window.location.pathname);
@@ -163,14 +164,26 @@ function renderChips() {
 ui.chips.addEventListener('click', async (event) => {
   const chip = event.target.closest('[data-filter]');
   if (!chip || !state.driveId) return;
-  state.filter = state.filter === chip.dataset.filter ? '' : chip.dataset.filter;
-  renderChips();
-  await tree.load(state.driveId, state.filter);
-  if (detail.pane) {
-    await tree.reveal(detail.pane.path, detail.pane.id);
-    tree.select(detail.pane.id);
-  }
+  await setFilter(state.filter === chip.dataset.filter ? '' : chip.dataset.filter);
 });
+
+/**
+ * A chip on: the tree shows only its files, with their counts, and Curate opens the first
+ * of them (unless the open file is one), so j/k walk them across folders at once.
+ */
+async function setFilter(filter) {
+  state.filter = filter;
+  renderChips();
+  updateUrl();
+  await tree.load(state.driveId, state.filter);
+  const pane = detail.pane;
+  if (filter && (!pane || pane.values.status !== filter) && confirmDiscard()) {
+    await walk(() => api.step(state.driveId, '', '', 'next', filter), { force: true });
+  } else if (pane) {
+    await tree.reveal(pane.path, pane.id);
+    tree.select(pane.id);
+  }
+}
 
 // --- files -------------------------------------------------------------------------------
 
@@ -205,6 +218,32 @@ async function showPreview(pane) {
   ]);
 }
 
+/** Tell tools (tests, bench/bench_curate_keys.py) that a file's pane is on screen:
+ * ``stage`` "form" once its form is rendered, "preview" once its preview slot is filled. */
+function rendered(stage, pane) {
+  root.dataset[stage === 'form' ? 'formFile' : 'previewFile'] = String(pane.id);
+  root.dispatchEvent(new CustomEvent('phs-curate:rendered', { detail: { stage, id: pane.id } }));
+}
+
+/** Show a file's pane; the tree follows (expands its folders, selects it). */
+async function showPane(pane, token = ++state.openToken) {
+  if (pane.drive.id !== state.driveId) await setDrive(pane.drive.id);
+  if (token !== state.openToken) return false;
+  detail.show(pane);
+  rendered('form', pane);
+  tree.select(pane.id);
+  updateUrl();
+  const shown = showPreview(pane).then(() => {
+    if (detail.pane && detail.pane.id === pane.id) rendered('preview', pane);
+  });
+  if (!tree.fileNodes.has(pane.id)) {
+    await tree.reveal(pane.path, pane.id);
+    if (token === state.openToken) tree.select(pane.id);
+  }
+  await shown;
+  return true;
+}
+
 async function openFile(id, { force = false } = {}) {
   if (!force && detail.pane && detail.pane.id !== id && !confirmDiscard()) return false;
   const token = ++state.openToken;
@@ -216,18 +255,39 @@ async function openFile(id, { force = false } = {}) {
     return false;
   }
   if (token !== state.openToken) return false;
-  const pane = response.file;
-  if (pane.drive.id !== state.driveId) await setDrive(pane.drive.id);
-  detail.show(pane);
-  tree.select(id);
-  updateUrl();
-  const shown = showPreview(pane);
-  if (!tree.fileNodes.has(id)) {
-    await tree.reveal(pane.path, id);
-    tree.select(id);
+  return showPane(response.file, token);
+}
+
+/** One request that answers with the file to land on (a step, next unreviewed), shown. */
+async function walk(request, { force = false } = {}) {
+  if (!force && !confirmDiscard()) return false;
+  const token = ++state.openToken;
+  let result;
+  try {
+    result = await request();
+  } catch (error) {
+    notify(error.message);
+    return false;
   }
-  await shown;
-  return true;
+  if (token !== state.openToken) return false;
+  if (!result.file) {
+    notify(result.message, 'info');
+    return false;
+  }
+  return showPane(result.file, token);
+}
+
+/** The drive dropdown, the tree's folders and its summary, from the server's counters. */
+function applyCounts(counts) {
+  if (!counts) return;
+  tree.setCounts(counts.folders);
+  const top = counts.folders.find((folder) => folder.path === '');
+  const drive = drives.get(counts.drive);
+  if (!top || !drive) return;
+  drive.reviewed = top.reviewed;
+  drive.total = top.total;
+  const option = driveSelect.querySelector(`option[value="${counts.drive}"]`);
+  if (option) option.textContent = `${drive.name} (${top.reviewed}/${top.total})`;
 }
 
 async function save(next = false) {
@@ -237,16 +297,17 @@ async function save(next = false) {
     detail.flash('error', pane.lock.locked && !pane.lock.mine ? `Locked by ${pane.lock.by}: read-only.` : 'You cannot edit this file.');
     return false;
   }
-  const oldStatus = detail.base.status;
   state.busy = true;
   detail.setBusy(true);
   let result;
+  const then = next ? { direction: 'next', filter: state.filter } : undefined;
   try {
-    result = await api.save(pane.id, pane.version, detail.changes(), detail.base);
+    result = await api.save(pane.id, pane.version, detail.changes(), detail.base, then);
   } catch (error) {
     if (error.status === 409 && error.data.file) {
       const theirs = error.data.file;  // their status shows in the tree too
-      tree.updateFile(theirs.id, theirs.path, oldStatus, theirs.values.status, theirs.review.state === 'in_review');
+      tree.updateFile(theirs.id, theirs.values.status, theirs.review.state === 'in_review');
+      applyCounts(error.data.counts);
       detail.conflict(error.data);
     } else {
       detail.flash('error', error.message);
@@ -257,18 +318,15 @@ async function save(next = false) {
     detail.setBusy(false);
   }
   const saved = result.file;
-  tree.updateFile(saved.id, saved.path, oldStatus, saved.values.status, saved.review.state === 'in_review');
-  detail.show(saved);
-  if (next) {
-    const nextId = await tree.neighbour(saved.id, 1);
-    if (nextId) {
-      await openFile(nextId, { force: true });
-      return true;
-    }
-    detail.flash('ok', 'Saved. That was the last file in this folder.');
+  tree.updateFile(saved.id, saved.values.status, saved.review.state === 'in_review');
+  applyCounts(result.counts);
+  if (next && result.then.file) {
+    // The next file, in tree order across folders, came with the save's answer.
+    await showPane(result.then.file);
     return true;
   }
-  detail.flash('ok', `Saved ${saved.filename}.`);
+  detail.show(saved);
+  detail.flash('ok', next ? `Saved ${saved.filename}. ${result.then.message}` : `Saved ${saved.filename}.`);
   return true;
 }
 
@@ -296,6 +354,10 @@ async function runAction(name) {
     await save(true);
     return;
   }
+  if (name === 'discard') {
+    discard();
+    return;
+  }
   // A decision typed but not saved yet is saved first (submit needs it on the server).
   if (detail.dirty && !(await save(false))) return;
   if (!detail.pane.can[name]) {
@@ -315,13 +377,13 @@ async function runAction(name) {
     if (!comment) return;
     body.comment = comment;
   }
-  const oldStatus = detail.base.status;
   state.busy = true;
   detail.setBusy(true);
   try {
     const result = await api.action(detail.pane.id, name, body);
     const file = result.file;
-    tree.updateFile(file.id, file.path, oldStatus, file.values.status, file.review.state === 'in_review');
+    tree.updateFile(file.id, file.values.status, file.review.state === 'in_review');
+    applyCounts(result.counts);
     detail.show(file);
     detail.flash('ok', ACTION_DONE[name]);
   } catch (error) {
@@ -332,24 +394,32 @@ async function runAction(name) {
   }
 }
 
+/** j / k: the next or previous file in tree order, across folders (with a chip on: of
+ * its files only). Nothing open yet: the drive's first file. */
 async function move(delta) {
-  if (!detail.pane) return;
-  const id = await tree.neighbour(detail.pane.id, delta);
-  if (id) await openFile(id);
-  else detail.flash('info', delta > 0 ? 'That is the last file in this folder.' : 'That is the first file in this folder.');
+  if (!state.driveId) return;
+  const pane = detail.pane;
+  const direction = delta > 0 ? 'next' : 'previous';
+  await walk(() => api.step(state.driveId, pane?.path ?? '', pane?.filename ?? '', direction, state.filter));
 }
 
 async function nextUnreviewed() {
   if (!state.driveId) return;
-  if (detail.dirty && !confirmDiscard()) return;
   const pane = detail.pane;
-  try {
-    const result = await api.nextUnreviewed(state.driveId, pane?.path ?? '', pane?.filename ?? '');
-    if (!result.file) notify(result.message, 'info');
-    else await openFile(result.file.id, { force: true });
-  } catch (error) {
-    notify(error.message);
-  }
+  await walk(() => api.nextUnreviewed(state.driveId, pane?.path ?? '', pane?.filename ?? ''));
+}
+
+function discard() {
+  if (!detail.discard()) return;
+  const undo = h('button', { type: 'button', class: 'button button-small button-secondary', id: 'phs-undo', onclick: () => undoDiscard() },
+    'Undo', h('kbd', {}, '⌘Z'));
+  detail.flash('info', 'Edits discarded. ', undo);
+}
+
+function undoDiscard() {
+  if (!detail.undoDiscard()) return false;
+  detail.flash('info', 'Edits back: not saved yet.');
+  return true;
 }
 
 $('phs-detail').addEventListener('click', (event) => {
@@ -364,14 +434,12 @@ $('phs-help-open').addEventListener('click', () => ui.help.showModal());
 bindKeys({
   save: () => save(false),
   saveNext: () => save(true),
-  discard: () => {
-    if (!detail.dirty) return;
-    detail.discard();
-    detail.flash('info', 'Edits discarded.');
-  },
+  discard,
+  undo: undoDiscard,
   move,
   status: (n) => detail.setStatus(data.statuses[n - 1].value),
   focus: (name) => detail.focus(name),
+  focusAdjacent: (delta) => detail.focusAdjacent(delta),
   nextUnreviewed,
   action: runAction,
   help: () => ui.help.showModal(),
@@ -411,9 +479,18 @@ async function start() {
     }
   }
   if (driveId && !drives.has(driveId)) driveId = null;
+  const filter = params.get('filter') || '';
+  if (data.filters.some((chip) => chip.value === filter)) {
+    state.filter = filter;
+    renderChips();
+  }
   try {
     if (driveId) await setDrive(driveId);
     if (fileId) await openFile(fileId);
+    else if (driveId && state.filter) {
+      // From the dashboard's "needs attention": straight onto the first such file.
+      await walk(() => api.step(driveId, '', '', 'next', state.filter), { force: true });
+    }
   } finally {
     root.dataset.state = 'ready';
   }

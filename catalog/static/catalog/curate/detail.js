@@ -49,6 +49,7 @@ export class Detail {
     const same = this.pane && this.pane.id === pane.id;
     this.pane = pane;
     this.base = { ...pane.values };
+    this.undoable = null;
     this.render(same);
     return same;
   }
@@ -59,12 +60,18 @@ export class Detail {
     this.root.replaceChildren(h('p', { class: 'phs-curate__hint' }, message));
   }
 
+  /**
+   * The preview slot: an empty element that app.js's showPreview fills for this file
+   * (live from the mount, or an offline preview). ``data-file`` says whose it is.
+   */
+  buildPreviewSlot() {
+    this.previewEl = h('div', { class: 'phs-preview', id: 'phs-preview', dataset: { file: this.pane.id } });
+    this.verifyEl = h('p', { class: 'phs-verify', id: 'phs-verify' });
+  }
+
   render(keepPreview = false) {
     const pane = this.pane;
-    if (!keepPreview || !this.previewEl) {
-      this.previewEl = h('div', { class: 'phs-preview', id: 'phs-preview' });
-      this.verifyEl = h('p', { class: 'phs-verify', id: 'phs-verify' });
-    }
+    if (!keepPreview || !this.previewEl) this.buildPreviewSlot();
     this.bannerEl = h('div', { class: 'phs-detail__banners', id: 'phs-banners' });
     this.form = this.buildForm();
     this.metaEl = h('p', { class: 'phs-detail__meta', id: 'phs-meta' });
@@ -84,7 +91,10 @@ export class Detail {
     );
     this.renderBanners();
     this.renderMeta();
-    this.form.addEventListener('input', () => this.changed());
+    this.form.addEventListener('input', () => {
+      this.undoable = null; // typed again: the discarded edits are gone for good
+      this.changed();
+    });
     this.form.addEventListener('change', () => this.changed());
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -180,7 +190,8 @@ export class Detail {
         can.approve ? button('approve', 'Approve', 'a') : null,
         can.reject ? button('reject', 'Reject', 'r', 'no') : null,
         can.cancel ? button('cancel', 'Withdraw from review', '', 'button-secondary') : null,
-        h('span', { class: 'phs-form__dirty', id: 'phs-dirty', hidden: true }, 'Unsaved changes')));
+        h('span', { class: 'phs-form__dirty', id: 'phs-dirty', hidden: true }, 'Unsaved changes'),
+        can.edit ? button('discard', 'Discard changes', 'd', 'button-secondary phs-form__discard') : null));
     form.addEventListener('click', (event) => {
       const target = event.target.closest('[data-action]');
       if (!target || target.dataset.action === 'save') return;
@@ -220,8 +231,9 @@ export class Detail {
     this.metaEl.dataset.version = pane.version;
   }
 
-  flash(kind, text) {
-    this.renderBanners([h('div', { class: `phs-banner phs-banner--${kind}`, role: kind === 'error' ? 'alert' : 'status', id: 'phs-flash' }, text)]);
+  /** A one-line message above the form; ``extra`` nodes (e.g. an Undo button) follow the text. */
+  flash(kind, text, ...extra) {
+    this.renderBanners([h('div', { class: `phs-banner phs-banner--${kind}`, role: kind === 'error' ? 'alert' : 'status', id: 'phs-flash' }, text, ...extra)]);
   }
 
   values() {
@@ -252,6 +264,8 @@ export class Detail {
     if (warning) warning.hidden = !FOR_PADMA.includes(this.values().status);
     const dirty = this.dirty;
     this.form.querySelector('#phs-dirty').hidden = !dirty;
+    const discard = this.form.querySelector('[data-action=discard]');
+    if (discard) discard.hidden = !dirty;
     this.root.classList.toggle('phs-detail--dirty', dirty);
   }
 
@@ -272,9 +286,30 @@ export class Detail {
     }
   }
 
+  /** Put the form back to the saved values; the edits are kept for ``undoDiscard``. */
   discard() {
-    if (!this.pane) return;
+    if (!this.dirty) return false;
+    this.undoable = { id: this.pane.id, values: this.values() };
     this.fill(this.base);
+    return true;
+  }
+
+  /** Bring back the edits ``discard`` threw away (until something is typed or saved). */
+  undoDiscard() {
+    const undo = this.undoable;
+    if (!undo || !this.pane || undo.id !== this.pane.id) return false;
+    this.undoable = null;
+    this.fill(undo.values);
+    return true;
+  }
+
+  /** Focus the next (``delta`` 1) or previous (-1) field after the focused one. */
+  focusAdjacent(delta) {
+    if (!this.form) return;
+    const names = FIELDS.slice(1); // title … notes; the status has its number keys
+    const current = names.indexOf(document.activeElement?.name);
+    const next = current < 0 ? (delta > 0 ? 0 : names.length - 1) : (current + delta + names.length) % names.length;
+    this.focus(names[next]);
   }
 
   /** Put ``values`` into the form's controls. */

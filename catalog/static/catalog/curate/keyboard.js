@@ -1,6 +1,9 @@
-// The seed's keyboard habits. Letter and digit keys act only when the focus is not in a
-// text field; ⌘S/Ctrl+S and ⌘⏎/Ctrl+Enter work everywhere; Esc discards pending edits
-// when the focus is in the form.
+// The seed's keyboard habits, kept: letter and digit keys act only when the focus is not
+// in a text field (j/k/u/1–6/t/n/s/a/r/?), ⌘S/Ctrl+S and ⌘⏎/Ctrl+Enter work everywhere.
+// Added: Esc leaves a field and keeps what was typed; d discards the edits (⌘Z/Ctrl+Z
+// outside a field brings them back); Alt+T / Alt+N and Alt+↓ / Alt+↑ move between the
+// fields from inside one. Alt keys are matched by their physical key (event.code), so
+// the Mac's Option, which types † or ˜ with them, works the same.
 
 function typing(target) {
   if (!(target instanceof Element)) return false;
@@ -26,21 +29,40 @@ export function bindKeys(handlers) {
       handlers.saveNext();
       return;
     }
+    if (event.altKey && !mod) {
+      const move = {
+        KeyT: () => handlers.focus('title'),
+        KeyN: () => handlers.focus('notes'),
+        ArrowDown: () => handlers.focusAdjacent(1),
+        ArrowUp: () => handlers.focusAdjacent(-1),
+      }[event.code];
+      if (move) {
+        event.preventDefault();
+        move();
+      }
+      return;
+    }
     if (key === 'Escape') {
+      // Leave the field; what was typed stays (discarding is d, on purpose).
       if (event.target instanceof Element && event.target.closest('#phs-form')) {
         event.preventDefault();
-        handlers.discard();
         event.target.blur();
       }
       return;
     }
-    if (mod || event.altKey || typing(event.target)) return;
+    if (typing(event.target)) return;
+    if (mod && !event.shiftKey && (key === 'z' || key === 'Z')) {
+      if (handlers.undo()) event.preventDefault();
+      return;
+    }
+    if (mod || event.altKey) return;
     const action = {
       j: () => handlers.move(1),
       k: () => handlers.move(-1),
       t: () => handlers.focus('title'),
       n: () => handlers.focus('notes'),
       u: () => handlers.nextUnreviewed(),
+      d: () => handlers.discard(),
       s: () => handlers.action('submit'),
       a: () => handlers.action('approve'),
       r: () => handlers.action('reject'),

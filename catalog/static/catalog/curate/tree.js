@@ -4,6 +4,18 @@
 import * as api from './api.js';
 import { h, statusDot } from './dom.js';
 
+// What a chip shows, counted: "3 files need attention on this drive".
+const FILTER_WORDS = {
+  unreviewed: ['unreviewed file', 'unreviewed files', 'unreviewed'],
+  needs_attention: ['file needs attention', 'files need attention', 'need attention'],
+  upload: ['file for upload', 'files for upload', 'for upload'],
+};
+
+function counted(n, filter) {
+  const [one, many] = FILTER_WORDS[filter];
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
 function ancestorsOf(path) {
   if (!path) return [''];
   const parts = path.split('/');
@@ -56,7 +68,10 @@ export class Tree {
 
   renderSummary() {
     const row = this.folderRows.get('');
-    row.li.textContent = `${row.reviewed.toLocaleString()} / ${row.total.toLocaleString()} files reviewed on this drive`;
+    const reviewed = `${row.reviewed.toLocaleString()} / ${row.total.toLocaleString()} files reviewed on this drive`;
+    row.li.textContent = this.filter
+      ? `${counted(row.counts[this.filter] || 0, this.filter)} on this drive · ${reviewed}`
+      : reviewed;
   }
 
   fill(path, data) {
@@ -106,8 +121,15 @@ export class Tree {
   renderFolderCount(path) {
     const row = this.folderRows.get(path);
     if (!row || !row.label) return;
-    row.label.textContent = `${row.reviewed.toLocaleString()}/${row.total.toLocaleString()}`;
-    row.label.title = `${row.reviewed} of ${row.total} files reviewed`;
+    if (this.filter) {
+      // A chip is on: how many of its files each folder holds, not reviewed/total.
+      const n = row.counts[this.filter] || 0;
+      row.label.textContent = `${n.toLocaleString()} ${FILTER_WORDS[this.filter][2]}`;
+      row.label.title = `${counted(n, this.filter)} in this folder (${row.reviewed} of ${row.total} reviewed)`;
+    } else {
+      row.label.textContent = `${row.reviewed.toLocaleString()}/${row.total.toLocaleString()}`;
+      row.label.title = `${row.reviewed} of ${row.total} files reviewed`;
+    }
     const share = row.total ? row.reviewed / row.total : 0;
     row.bar.firstChild.style.setProperty('width', `${(share * 100).toFixed(1)}%`);
     row.li.classList.toggle('phs-tree__folder--done', row.total > 0 && row.reviewed === row.total);
@@ -228,37 +250,25 @@ export class Tree {
     }
   }
 
-  /** The id of the file ``delta`` places from ``id`` in its folder, loading pages as needed. */
-  async neighbour(id, delta) {
+  /** A saved file's new dot and in-review mark. */
+  updateFile(id, status, inReview) {
     const node = this.fileNodes.get(id);
-    if (!node) return null;
-    const state = this.folders.get(node.path);
-    const index = state.files.indexOf(id) + delta;
-    if (index >= state.files.length && state.next !== null) await this.loadMore(node.path);
-    if (index < 0 || index >= state.files.length) return null;
-    return state.files[index];
+    if (!node) return;
+    node.row = { ...node.row, status, in_review: inReview };
+    const button = node.li.querySelector('.phs-tree__row');
+    button.querySelector('.phs-dot').replaceWith(statusDot(status, inReview));
+    button.querySelector('.phs-tree__mark')?.remove();
+    if (inReview) button.append(h('span', { class: 'phs-tree__mark', title: 'In review' }, 'in review'));
   }
 
-  /** A saved file: new dot, and its folders' reviewed counts moved along. */
-  updateFile(id, path, oldStatus, status, inReview) {
-    const node = this.fileNodes.get(id);
-    if (node) {
-      node.row = { ...node.row, status, in_review: inReview };
-      const button = node.li.querySelector('.phs-tree__row');
-      button.querySelector('.phs-dot').replaceWith(statusDot(status, inReview));
-      button.querySelector('.phs-tree__mark')?.remove();
-      if (inReview) button.append(h('span', { class: 'phs-tree__mark', title: 'In review' }, 'in review'));
-    }
-    if (oldStatus === status) return;
-    for (const ancestor of ancestorsOf(path)) {
-      const row = this.folderRows.get(ancestor);
+  /** The server's counters for the folders a write moved (the file's folder up to the root). */
+  setCounts(folders) {
+    for (const folder of folders) {
+      const row = this.folderRows.get(folder.path);
       if (!row) continue;
-      row.counts[oldStatus] = (row.counts[oldStatus] || 0) - 1;
-      row.counts[status] = (row.counts[status] || 0) + 1;
-      if (oldStatus === 'unreviewed') row.reviewed += 1;
-      if (status === 'unreviewed') row.reviewed -= 1;
-      if (ancestor === '') this.renderSummary();
-      else this.renderFolderCount(ancestor);
+      Object.assign(row, this.countsOf(folder));
+      if (folder.path === '') this.renderSummary();
+      else this.renderFolderCount(folder.path);
     }
   }
 }
