@@ -45,6 +45,8 @@ BROWSER_KINDS = {
 #: Largest preview file the importer takes in, any kind (a strip of 10 frames at
 #: 240 px wide is ~60 KB; a review image rarely passes 300 KB).
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
+#: Longest side the importer takes (a strip of 60 frames at 240 px).
+MAX_IMPORT_SIDE = 16384
 MAX_STRIP_FRAMES = 60
 
 #: Pillow format name -> (content type, file extension).

@@ -4,14 +4,28 @@
 ``STORAGES["previews"]``: copies of a file share one row and one stored file per kind.
 """
 
+import contextlib
+import json
+import os
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from ..models import FileEntry
-from .kinds import BROWSER_KINDS, MAX_STRIP_FRAMES, Kind, Source
+from .bundle import INDEX_NAME, iter_bundles
+from .kinds import (
+    BROWSER_KINDS,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_SIDE,
+    MAX_STRIP_FRAMES,
+    TEXT_CONTENT_TYPE,
+    Kind,
+    Source,
+)
 from .models import Preview
 from .validate import InvalidPreview, check_image
 
@@ -98,3 +112,201 @@ def _checked_frame_times(kind: str, frame_times: list[float] | None) -> list[flo
     if any(not (0 <= time < 10**7) for time in frame_times):
         raise PreviewRefused("frame times are seconds from the start", field="times")
     return [round(float(time), 3) for time in frame_times]
+
+
+# --- taking in a folder of scan-made previews ---------------------------------------------
+
+#: Bundles read, checked and stored per transaction.
+IMPORT_CHUNK = 500
+_FILE_NAME = re.compile(r"^[a-z]+\.(webp|png|jpg|txt)$")
+
+
+@dataclass
+class FolderImport:
+    """What ``import_preview_folder`` did; ``warnings`` name each file it could not take."""
+
+    folder: str
+    bundles: int = 0
+    stored: Counter = field(default_factory=Counter)
+    placeholders: int = 0
+    unchanged: int = 0
+    replaced: int = 0
+    not_catalogued: int = 0
+    bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stored_total(self) -> int:
+        return sum(self.stored.values())
+
+
+def import_preview_folder(
+    folder: str | os.PathLike[str],
+    *,
+    replace: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> FolderImport:
+    """Take the previews ``scan_folder``/``make_previews`` wrote into the catalogue.
+
+    Only oshashes some catalogued file has are taken. A preview already stored from a scan
+    is left as it is unless ``replace`` (so importing twice changes nothing); a browser-made
+    one gives way to the scan's. A preview that is missing, unreadable or does not decode
+    is skipped with a warning naming its file: it never stops the rest.
+    """
+    folder = os.fspath(folder)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder} is not a folder of previews")
+    report = FolderImport(folder)
+    batch: list[tuple[str, str]] = []
+    for bundle in iter_bundles(folder):
+        batch.append(bundle)
+        if len(batch) >= IMPORT_CHUNK:
+            _import_chunk(batch, report, replace=replace)
+            batch = []
+            if progress:
+                progress(report.bundles)
+    if batch:
+        _import_chunk(batch, report, replace=replace)
+    if progress:
+        progress(report.bundles)
+    return report
+
+
+def _import_chunk(batch: list[tuple[str, str]], report: FolderImport, *, replace: bool) -> None:
+    report.bundles += len(batch)
+    oshashes = [oshash for oshash, _ in batch]
+    catalogued = set(
+        FileEntry.objects.filter(oshash__in=oshashes).values_list("oshash", flat=True).distinct()
+    )
+    existing: dict[tuple[str, str], tuple[int, str, str]] = {
+        (oshash, kind): (pk, source, name)
+        for pk, oshash, kind, source, name in Preview.objects.filter(
+            oshash__in=oshashes
+        ).values_list("pk", "oshash", "kind", "source", "file")
+    }
+    new_rows: list[Preview] = []
+    drop: list[int] = []
+    drop_files: list[str] = []
+    for oshash, bundle in batch:
+        if oshash not in catalogued:
+            report.not_catalogued += 1
+            continue
+        kinds = _read_index(bundle, oshash, report)
+        if kinds is None:
+            continue
+        real = {kind: record for kind, record in kinds.items() if kind != Kind.PLACEHOLDER}
+        stored_any = False
+        for kind, record in real.items():
+            old = existing.get((oshash, kind))
+            if old is not None and old[1] == Source.SCAN and not replace:
+                report.unchanged += 1
+                stored_any = True
+                continue
+            row = _checked_row(bundle, oshash, kind, record, report)
+            if row is None:
+                continue
+            stored_any = True
+            new_rows.append(row)
+            report.stored[kind] += 1
+            report.bytes += row.bytes
+            if old is not None:
+                report.replaced += 1
+                drop.append(old[0])
+                if old[2] and old[2] != row.file.name:
+                    drop_files.append(old[2])
+        placeholder = existing.get((oshash, Kind.PLACEHOLDER))
+        has_real = stored_any or any((oshash, kind) in existing for kind in _IMAGE_KINDS)
+        if has_real:
+            if placeholder is not None:
+                drop.append(placeholder[0])  # a preview now exists: no reason to show
+        elif Kind.PLACEHOLDER in kinds:
+            if placeholder is not None:
+                report.unchanged += 1
+            else:
+                reason = str(kinds[Kind.PLACEHOLDER].get("reason") or "no preview")[:300]
+                new_rows.append(Preview(oshash=oshash, kind=Kind.PLACEHOLDER, reason=reason))
+                report.placeholders += 1
+    with transaction.atomic():
+        if drop:
+            Preview.objects.filter(pk__in=drop).delete()
+        # A browser upload racing this import loses nothing: its row is kept (no conflict
+        # error), and the next import replaces it.
+        Preview.objects.bulk_create(new_rows, ignore_conflicts=True)
+        if drop_files:
+            storage = Preview._meta.get_field("file").storage
+            transaction.on_commit(lambda: _delete_files(storage, drop_files))
+
+
+_IMAGE_KINDS = [kind for kind in Kind.values if kind != Kind.PLACEHOLDER]
+
+
+def _read_index(bundle: str, oshash: str, report: FolderImport) -> dict | None:
+    index_path = os.path.join(bundle, INDEX_NAME)
+    try:
+        with open(index_path, "rb") as source:
+            index = json.load(source)
+        kinds = index["kinds"]
+        if index.get("oshash") != oshash or not isinstance(kinds, dict):
+            raise ValueError("it is not this oshash's index")
+        if any(kind not in Kind.values or not isinstance(v, dict) for kind, v in kinds.items()):
+            raise ValueError("it names a kind of preview this site does not know")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        report.warnings.append(f"{index_path}: unreadable index ({_reason(error)}); skipped")
+        return None
+    return kinds
+
+
+def _checked_row(bundle: str, oshash: str, kind: str, record: dict, report: FolderImport):
+    """The preview's row with its file saved to storage, or None and a warning."""
+    name = record.get("file")
+    if not isinstance(name, str) or not _FILE_NAME.match(name):
+        report.warnings.append(f"{bundle}/{INDEX_NAME}: {kind} names no file; skipped")
+        return None
+    path = os.path.join(bundle, name)
+    try:
+        if os.path.getsize(path) > MAX_IMPORT_BYTES:
+            raise InvalidPreview(f"larger than {MAX_IMPORT_BYTES:,} bytes")
+        with open(path, "rb") as source:
+            data = source.read()
+        if kind == Kind.TEXT:
+            data.decode("utf-8")
+            content_type, extension, width, height = TEXT_CONTENT_TYPE, "txt", None, None
+        else:
+            checked = check_image(data, max_bytes=MAX_IMPORT_BYTES, max_side=MAX_IMPORT_SIDE)
+            content_type, extension = checked.content_type, checked.extension
+            width, height = checked.width, checked.height
+        times = _frame_times(record) if kind == Kind.STRIP else []
+    except (OSError, UnicodeDecodeError, InvalidPreview, ValueError) as error:
+        report.warnings.append(f"{path}: {_reason(error)}; skipped")
+        return None
+    row = Preview(
+        oshash=oshash,
+        kind=kind,
+        width=width,
+        height=height,
+        bytes=len(data),
+        content_type=content_type,
+        frame_times=times,
+        source=Source.SCAN,
+    )
+    row.file.save(storage_name(oshash, kind, extension), ContentFile(data), save=False)
+    return row
+
+
+def _frame_times(record: dict) -> list[float]:
+    times = record.get("frame_times")
+    if not isinstance(times, list) or not 0 < len(times) <= MAX_STRIP_FRAMES:
+        raise ValueError("a strip without its frame times")
+    return [round(float(time), 3) for time in times]
+
+
+def _delete_files(storage, names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__

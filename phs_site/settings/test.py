@@ -1,6 +1,9 @@
 """Test runs: fast hashing, no manifest storage, the database from DATABASE_URL or SQLite."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from .base import *  # noqa: F403
 
@@ -11,7 +14,16 @@ PHS_DEMO_LOGINS = True
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Previews a test run stores go to a folder of the run's own, never the checkout's var/.
+    "previews": {
+        **STORAGES["previews"],  # noqa: F405
+        "OPTIONS": {
+            **STORAGES["previews"]["OPTIONS"],  # noqa: F405
+            "location": (_previews := tempfile.mkdtemp(prefix="phs-test-previews-")),
+        },
+    },
 }
+atexit.register(shutil.rmtree, _previews, ignore_errors=True)
 # Serve app static files straight from their folders (no collectstatic needed).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

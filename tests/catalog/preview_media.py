@@ -12,8 +12,16 @@ from PIL import Image, ImageDraw
 
 
 @pytest.fixture
-def previews_storage(settings, tmp_path):
-    """The previews storage in a folder of this test's own."""
+def previews_storage(settings, tmp_path, monkeypatch):
+    """The previews storage in a folder of this test's own.
+
+    The file field resolved its storage once, when the model was built (as in production,
+    where settings never change while the site runs), so it is pointed at the new one.
+    """
+    from django.core.files.storage import storages
+
+    from catalog.models import Preview
+
     location = tmp_path / "stored-previews"
     settings.STORAGES = {
         **settings.STORAGES,
@@ -22,6 +30,7 @@ def previews_storage(settings, tmp_path):
             "OPTIONS": {"location": str(location), "base_url": None, "allow_overwrite": True},
         },
     }
+    monkeypatch.setattr(Preview._meta.get_field("file"), "storage", storages["previews"])
     return location
 
 

@@ -70,6 +70,8 @@ def scan(root: Path, **kwargs) -> scanner.ScanResult:
 
 
 def command(*args, **options) -> tuple[str, str]:
+    """The scan alone: previews are tested in test_previews_making.py."""
+    options.setdefault("no_previews", True)
     stdout, stderr = io.StringIO(), io.StringIO()
     run_with_timeout(
         call_command, "scan_folder", *map(str, args), stdout=stdout, stderr=stderr, **options

@@ -6,7 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.management.progress import ProgressReporter
 from catalog.manifest import drive_name_from_manifest
+from catalog.previews.bundle import previews_dir_for
+from catalog.previews.services import import_preview_folder
 from catalog.services.imports import ImportRefused, ManifestInvalid, import_manifest
+
+from .import_previews import write_import_summary
 
 SHOW_PROBLEMS = 50
 
@@ -19,7 +23,10 @@ class Command(BaseCommand):
         "are added; existing ones are left as they are, or with --update get their "
         "scanner fields (oshash, size, type, EXIF date, camera, ...) refreshed. Curator "
         "fields are never touched. Every entry is validated first; if any is bad nothing "
-        "is imported (see --skip-invalid). Running the same import twice changes nothing."
+        "is imported (see --skip-invalid). Running the same import twice changes nothing. "
+        "Offline previews beside the manifest (Expansion.previews for Expansion.json, as "
+        "scan_folder writes them) are taken in afterwards unless --no-previews; a missing "
+        "or broken preview is a warning, never a reason to refuse the import."
     )
 
     def add_arguments(self, parser):
@@ -41,8 +48,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--verbose", action="store_true", help="Print progress every 100 entries."
         )
+        parser.add_argument(
+            "--no-previews",
+            action="store_true",
+            help="Leave the previews folder beside the manifest alone (import_previews "
+            "takes it in later).",
+        )
 
     def handle(self, *args, manifest: Path, drive, update, skip_invalid, dry_run, verbose, **kw):
+        self._import_catalogue(manifest, drive, update, skip_invalid, dry_run, verbose)
+        previews = Path(previews_dir_for(manifest))
+        if not dry_run and not kw["no_previews"] and previews.is_dir():
+            self._import_previews(previews)
+
+    def _import_previews(self, folder: Path) -> None:
+        """After the catalogue's own transaction: nothing here can undo the import."""
+        progress = ProgressReporter(self.stderr, f"Previews {folder.name}", unit="files")
+        try:
+            report = import_preview_folder(folder, progress=progress)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self.stdout.write(self.style.WARNING(f"warning: previews in {folder}: {reason}"))
+            return
+        write_import_summary(self, report, progress.done())
+
+    def _import_catalogue(self, manifest, drive, update, skip_invalid, dry_run, verbose):
         drive_name = drive if drive is not None else drive_name_from_manifest(manifest.name)
         progress = ProgressReporter(
             self.stderr, f"Importing {manifest.name}", every=0.0 if verbose else 2.0

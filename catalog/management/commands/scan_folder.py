@@ -13,6 +13,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from catalog.previews.bundle import previews_dir_for
 from catalog.scanner import ScanResult, format_size, scan_to_manifest
 
 #: Problems and skipped paths listed in the summary; the rest are only counted.
@@ -29,7 +30,9 @@ class Command(BaseCommand):
         "EXIF date, camera, resolution) to OUT as JSON for import_json. Symlinks are not "
         "followed, FIFOs and devices are not opened, OS junk (.DS_Store, ._* files, "
         "$RECYCLE.BIN, ...) is skipped unless --include-junk. OUT is replaced atomically "
-        "and must lie outside DIR."
+        "and must lie outside DIR. Offline previews (thumbnails, video frames, waveforms, "
+        "first pages and lines) are made beside OUT in OUT's name with .previews, keyed by "
+        "oshash, unless --no-previews; import_json takes them in."
     )
     # Reads files and writes one; no models, so no need to check the project first.
     requires_system_checks = []
@@ -47,11 +50,36 @@ class Command(BaseCommand):
             action="store_true",
             help="Also list OS junk files such as .DS_Store, ._* and Thumbs.db.",
         )
+        parser.add_argument(
+            "--no-previews",
+            action="store_true",
+            help="Only the manifest: make no previews (make_previews can make them later).",
+        )
+        parser.add_argument(
+            "--previews-dir",
+            metavar="FOLDER",
+            help="Where to write previews (default: beside OUT, e.g. Expansion.previews).",
+        )
+        parser.add_argument(
+            "--preview-workers",
+            type=int,
+            metavar="N",
+            help="Threads making previews (default: one per CPU core).",
+        )
+        parser.add_argument(
+            "--force-previews",
+            action="store_true",
+            help="Make previews again even where the previews folder already has them.",
+        )
 
     def handle(self, *args, **options) -> None:
         root = options["directory"]
         out = os.path.abspath(options["output"])
         _check_arguments(root, out)
+        previews_dir = None
+        if not options["no_previews"]:
+            previews_dir = os.path.abspath(options["previews_dir"] or previews_dir_for(out))
+            _check_previews_dir(root, previews_dir)
         verbose = options["verbose"]
         quiet = options["verbosity"] == 0
 
@@ -63,6 +91,9 @@ class Command(BaseCommand):
                 out,
                 skip_junk=not options["include_junk"],
                 progress=None if quiet else progress,
+                previews_dir=previews_dir,
+                preview_workers=options["preview_workers"],
+                force_previews=options["force_previews"],
             )
         except OSError as error:
             reason = error.strerror or str(error)
@@ -73,6 +104,8 @@ class Command(BaseCommand):
             ) from error
         if not quiet:
             self._summary(result, time.monotonic() - started, verbose=verbose)
+            if result.previews is not None:
+                self._previews_summary(result, previews_dir, verbose=verbose)
         # Listed even with -v 0: unreadable files and folders need someone's attention.
         self._list("Problems", [f"{path or '.'}: {message}" for path, message in result.errors])
         if not quiet:
@@ -90,6 +123,9 @@ class Command(BaseCommand):
         )
         if verbose:
             self._list("Skipped", [f"{path} ({reason})" for path, reason in result.skipped])
+
+    def _previews_summary(self, result: ScanResult, previews_dir: str, *, verbose: bool):
+        write_previews_summary(self, result.previews, previews_dir, verbose=verbose)
 
     def _list(self, title: str, lines: list[str]) -> None:
         if not lines:
@@ -115,6 +151,34 @@ def _check_arguments(root: str, out: str) -> None:
     real_root, real_out_dir = os.path.realpath(root), os.path.realpath(out_dir)
     if os.path.commonpath([real_root, real_out_dir]) == real_root:
         raise CommandError(f"OUT {out} is inside DIR; the manifest would list itself")
+
+
+def _check_previews_dir(root: str, previews_dir: str) -> None:
+    real_root, real_previews = os.path.realpath(root), os.path.realpath(previews_dir)
+    if os.path.commonpath([real_root, real_previews]) == real_root:
+        raise CommandError(f"the previews folder {previews_dir} is inside DIR; it would be scanned")
+    parent = os.path.dirname(previews_dir)
+    if not os.path.isdir(parent):
+        raise CommandError(f"cannot write previews in {previews_dir}: {parent} does not exist")
+
+
+def write_previews_summary(command: BaseCommand, stats, previews_dir: str, *, verbose: bool):
+    """Files previewed per kind of file, with the time each took on average."""
+    made = ", ".join(
+        f"{count:,} {family} ({stats.seconds[family] / count:.2f} s each)"
+        for family, count in sorted(stats.files.items())
+        if family != "placeholder"
+    )
+    stored = sum(stats.bytes.values())
+    command.stdout.write(
+        f"Previews in {previews_dir}: {made or 'none made'}; "
+        f"{stats.placeholders:,} placeholders; {stats.already_there:,} already there "
+        f"(copies or an earlier run); {format_size(stored)} written."
+    )
+    if verbose and stats.placeholder_examples:
+        command.stdout.write(command.style.WARNING("No preview (placeholder and reason):"))
+        for path, reason in stats.placeholder_examples[:LIST_LIMIT]:
+            command.stdout.write(f"  {path}: {reason}")
 
 
 class _Progress:
