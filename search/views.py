@@ -20,6 +20,7 @@ from wagtail.admin.views.bulk_action.registry import bulk_action_registry
 
 from catalog.filters import FileEntryFilterSet
 from catalog.models import FileEntry
+from catalog.templatetags.phs_previews import previews_for, thumbnail_html
 from phs_site.spreadsheets import FormulaSafeExportMixin
 
 from .finder import (
@@ -124,6 +125,7 @@ class FindFilesView(FormulaSafeExportMixin, TemplateView):
             messages.warning(self.request, message)
         listing_query = listing_query_for(search)
         here = reverse("phs_search:find") + ("?" + search.url_query() if search.params() else "")
+        previews = previews_for(results.files)  # the page's thumbnails: one query
         select_all = None
         if results.total and not search.is_empty and listing_query is not None:
             select_all = [
@@ -144,7 +146,11 @@ class FindFilesView(FormulaSafeExportMixin, TemplateView):
             "search": search,
             "results": results,
             "rows": [
-                (file, reverse("wagtailsnippets_catalog_fileentry:edit", args=[file.pk]))
+                (
+                    file,
+                    reverse("wagtailsnippets_catalog_fileentry:edit", args=[file.pk]),
+                    thumbnail_html(previews, file.oshash),
+                )
                 for file in results.files
             ],
             "curate_url": CURATE_URL,

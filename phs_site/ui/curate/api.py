@@ -214,7 +214,8 @@ def _preview_upload(file: FileEntry, user) -> dict:
     if not file.oshash or not user.has_perm(CHANGE):
         return {}
     return {
-        str(kind): reverse("phs_previews:show", args=[file.oshash, str(kind)]) for kind in BROWSER_KINDS
+        str(kind): reverse("phs_previews:show", args=[file.oshash, str(kind)])
+        for kind in BROWSER_KINDS
     }
 
 
