@@ -78,6 +78,8 @@ def state(server: PandoraTestServer) -> dict:
             "files": len(server.state.files),
             "add_media_repeated": {h: n for h, n in add_media.items() if n > 1},
             "item_of": {h: f["item"] for h, f in server.state.files.items()},
+            # Chunked uploads reassembled so far: bytes per oshash/profile (bench_upload).
+            "streams": {f"{h}/{p}": len(data) for (h, p), data in server.state.streams.items()},
             "volumes": {
                 f"{owner}/{name}": len(files)
                 for (owner, name), files in server.state.volumes.items()

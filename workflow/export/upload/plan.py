@@ -31,9 +31,11 @@ def uploadable() -> Q:
     return Q(category__in=MEDIA_CATEGORIES) | subtitles
 
 
-#: Without a measured upload yet, the estimate assumes this many source bytes a second
-#: (encoding and upload together; bench/README.md, bench_upload).
-DEFAULT_BYTES_PER_SECOND = 2_000_000
+#: Without a measured upload yet, the estimate assumes this many source bytes a second,
+#: encoding and upload together (``PADMA_UPLOAD_BYTES_PER_SECOND`` overrides it). Encoding
+#: dominates: pandora_client's two-pass VP8 ran at 0.2–0.6 s of media per second on the
+#: 2-core test machine (bench/README.md, bench_upload), and camera video is ~2 MB/s.
+DEFAULT_BYTES_PER_SECOND = 500_000
 
 
 def kept_out_reason(category: str) -> str:
