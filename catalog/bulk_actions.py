@@ -24,7 +24,7 @@ class MakePrimaryBulkAction(SnippetBulkAction):
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
         try:
-            changed = make_primary(objects)
+            changed = make_primary(objects, user=user)
         except DuplicateError as error:
             kwargs["self"].error = str(error)
             return 0, 0

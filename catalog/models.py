@@ -8,6 +8,7 @@ Writes go through ``catalog.services``; reads through ``catalog.selectors``.
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
@@ -60,6 +61,21 @@ class SelectionMethod(models.TextChoices):
     AUTO_LARGEST = "auto_largest", _("Automatic: largest copy")
     AUTO_SHORTEST_PATH = "auto_shortest_path", _("Automatic: shortest path")
     MANUAL = "manual", _("Chosen by hand")
+
+
+class SelectionReason(models.TextChoices):
+    """What actually decided a group's primary: the first step of its method's order at
+    which the primary came before every other copy (``catalog.services.duplicates``).
+    Copies of one oshash nearly always have one size, so "largest copy" rarely decides."""
+
+    LARGEST = "largest", _("the largest copy")
+    SHORTEST_PATH = "shortest_path", _("the shortest path")
+    DRIVE = "drive", _("first by drive name")
+    PATH = "path", _("first by folder path")
+    FILENAME = "filename", _("first by file name")
+    #: Chosen by an earlier run; a copy added since would now come first.
+    KEPT = "kept", _("kept from an earlier run: a copy added since would come first")
+    MANUAL = "manual", _("chosen by hand")
 
 
 class Drive(models.Model):
@@ -154,6 +170,19 @@ class DuplicateGroup(models.Model):
     selection_method = models.CharField(
         max_length=32, choices=SelectionMethod.choices, default=SelectionMethod.AUTO_LARGEST
     )
+    #: What decided the primary (see ``SelectionReason``); "" until a choice records it.
+    selection_reason = models.CharField(
+        max_length=16, choices=SelectionReason.choices, blank=True, default="", db_default=""
+    )
+    #: When the primary was chosen, and by whom when by hand.
+    selected_at = models.DateTimeField(null=True, blank=True)
+    selected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     member_count = models.PositiveIntegerField(default=0)
     #: Bytes freed by keeping only the primary copy.
     bytes_reclaimable = models.PositiveBigIntegerField(default=0)
@@ -167,6 +196,46 @@ class DuplicateGroup(models.Model):
 
     def __str__(self):
         return f"{self.oshash} ({self.member_count} copies)"
+
+    @property
+    def selection_summary(self) -> str:
+        """The rule that chose the primary, in words: "Chosen by anna on 4 Dec 2026",
+        "Automatic: same size, first by drive name"."""
+        when = formats.date_format(self.selected_at, "DATE_FORMAT") if self.selected_at else ""
+        if self.selection_method == SelectionMethod.MANUAL:
+            who = self.selected_by.get_username() if self.selected_by_id else _("someone")
+            if when:
+                return _("Chosen by %(who)s on %(when)s") % {"who": who, "when": when}
+            return _("Chosen by %(who)s") % {"who": who}
+        reason = self.selection_reason
+        if reason in (SelectionReason.LARGEST, SelectionReason.SHORTEST_PATH, ""):
+            text = self.get_selection_method_display()  # the method's own step decided
+        elif reason == SelectionReason.KEPT:
+            text = _("Automatic: %(rule)s") % {"rule": self.get_selection_reason_display()}
+        else:
+            tie = TIES[self.selection_method, reason]
+            text = _("Automatic: %(tie)s, %(rule)s") % {
+                "tie": tie,
+                "rule": self.get_selection_reason_display(),
+            }
+        return text
+
+    @property
+    def decisions_label(self) -> str:
+        return _("Conflicting") if self.has_conflict else ""
+
+
+#: What the copies had in common when a later step of the order decided.
+TIES = {
+    (SelectionMethod.AUTO_LARGEST, SelectionReason.DRIVE): _("same size"),
+    (SelectionMethod.AUTO_LARGEST, SelectionReason.PATH): _("same size and drive"),
+    (SelectionMethod.AUTO_LARGEST, SelectionReason.FILENAME): _("same size, drive and folder"),
+    (SelectionMethod.AUTO_SHORTEST_PATH, SelectionReason.DRIVE): _("same path length"),
+    (SelectionMethod.AUTO_SHORTEST_PATH, SelectionReason.PATH): _("same path length and drive"),
+    (SelectionMethod.AUTO_SHORTEST_PATH, SelectionReason.FILENAME): _(
+        "same path length, drive and folder"
+    ),
+}
 
 
 #: What a revision of a file records and restores: the curator's decision and metadata.

@@ -21,7 +21,7 @@ def make_primary_view(request, file_id: int):
         raise PermissionDenied
     file = get_object_or_404(FileEntry.objects.select_related("drive"), pk=file_id)
     try:
-        make_primary([file])
+        make_primary([file], user=request.user)
     except DuplicateError as error:
         messages.error(request, str(error))
         return redirect("wagtailsnippets_catalog_fileentry:inspect", file.pk)

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from catalog.models import DuplicateGroup, FileEntry, SelectionMethod
+from catalog.models import DuplicateGroup, FileEntry, SelectionMethod, SelectionReason
 from catalog.schema import DRIVE
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,22 @@ _PRIMARY_ORDER = {
     ),
 }
 AUTO_METHODS = list(_PRIMARY_ORDER)
+#: Each method's first step: (SQL of the primary ``p``'s key, of the runner-up ``r``'s, the
+#: direction that wins, the reason it gives). The rest of the order is the same for both.
+_FIRST_STEP = {
+    SelectionMethod.AUTO_LARGEST: (
+        "COALESCE(p.size, -1)",
+        "COALESCE(r.size, -1)",
+        ">",
+        SelectionReason.LARGEST,
+    ),
+    SelectionMethod.AUTO_SHORTEST_PATH: (
+        "LENGTH(p.path) + LENGTH(p.filename)",
+        "LENGTH(r.path) + LENGTH(r.filename)",
+        "<",
+        SelectionReason.SHORTEST_PATH,
+    ),
+}
 
 
 class DuplicateError(Exception):
@@ -162,13 +178,17 @@ def update_duplicates(
         )
         which = "TRUE" if reset else "g.primary_id IS NULL"
         cursor.execute(
-            f"UPDATE {GROUPS} SET selection_method = %s, primary_id = s.pick FROM "
+            f"UPDATE {GROUPS} SET selection_method = %s, primary_id = s.pick, "
+            "selected_at = %s, selected_by_id = NULL, updated_at = %s FROM "
             f"(SELECT g.id AS gid, ({pick}) AS pick FROM {GROUPS} g WHERE {which} "
             f"{group_scope}) s WHERE {GROUPS}.id = s.gid AND ({GROUPS}.primary_id IS "
             f"DISTINCT FROM s.pick OR {GROUPS}.selection_method <> %s)",
-            [method, method],
+            [method, now, now, method],
         )
         result.primaries_chosen = cursor.rowcount
+        # Why each primary chosen now (or whose group changed now) came first.
+        for auto in AUTO_METHODS:
+            record_reasons(cursor, method=auto, where="g.updated_at = %s", params=[now])
         _sync_primary_flags(cursor)
         _refresh_reclaimable(cursor, f"oshash IN (SELECT oshash FROM {HASHES})")
         refresh_conflicts()
@@ -195,8 +215,47 @@ def update_duplicates(
     return result
 
 
-def make_primary(files: Iterable[FileEntry]) -> int:
-    """Make each given file the primary copy of its group, by hand; return groups changed.
+def record_reasons(cursor, *, method: str, where: str, params: list) -> None:
+    """Record what decided the primary of the groups ``g`` chosen by ``method`` that
+    satisfy ``where``: the first step of the method's order at which the primary comes
+    before the best other copy (its runner-up). One statement; only changed rows written.
+
+    The order is the method's first step (size, or path length), then drive name, path
+    and file name (``_PRIMARY_ORDER``): copies of one oshash nearly always have one size,
+    so most groups are decided by drive name. A primary that now comes after its
+    runner-up (a copy added since it was chosen) was ``kept``.
+    """
+    mine, theirs, wins, first = _FIRST_STEP[method]
+    loses = "<" if wins == ">" else ">"
+    runner_up = (
+        f"SELECT f.id FROM {FILES} f JOIN {DRIVE} d ON d.id = f.drive_id "
+        f"WHERE f.duplicate_group_id = g.id AND f.id <> g.primary_id "
+        f"ORDER BY {_PRIMARY_ORDER[method]} LIMIT 1"
+    )
+    kept = SelectionReason.KEPT
+    reason = (
+        f"CASE WHEN r.id IS NULL OR {mine} {wins} {theirs} THEN '{first}' "
+        f"WHEN {mine} {loses} {theirs} THEN '{kept}' "
+        f"WHEN pd.name < rd.name THEN '{SelectionReason.DRIVE}' "
+        f"WHEN pd.name > rd.name THEN '{kept}' "
+        f"WHEN p.path < r.path THEN '{SelectionReason.PATH}' "
+        f"WHEN p.path > r.path THEN '{kept}' "
+        f"WHEN p.filename < r.filename THEN '{SelectionReason.FILENAME}' ELSE '{kept}' END"
+    )
+    cursor.execute(
+        f"UPDATE {GROUPS} SET selection_reason = s.reason FROM (SELECT t.gid, {reason} "
+        f"AS reason FROM (SELECT g.id AS gid, g.primary_id AS pid, ({runner_up}) AS rid "
+        f"FROM {GROUPS} g WHERE g.selection_method = %s AND g.primary_id IS NOT NULL "
+        f"AND {where}) t JOIN {FILES} p ON p.id = t.pid JOIN {DRIVE} pd ON pd.id = p.drive_id "
+        f"LEFT JOIN {FILES} r ON r.id = t.rid LEFT JOIN {DRIVE} rd ON rd.id = r.drive_id) s "
+        f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.selection_reason <> s.reason",
+        [method, *params],
+    )
+
+
+def make_primary(files: Iterable[FileEntry], *, user=None) -> int:
+    """Make each given file the primary copy of its group, by hand (recording ``user``
+    and when); return groups changed.
 
     Refuses (changing nothing) when a file is in no group or two files share a group.
     """
@@ -213,10 +272,16 @@ def make_primary(files: Iterable[FileEntry]) -> int:
         by_group[file.duplicate_group_id] = file
     if not by_group:
         return 0
+    now = timezone.now()
     with transaction.atomic():
         for group_id, file in by_group.items():
             DuplicateGroup.objects.filter(id=group_id).update(
-                primary_id=file.id, selection_method=SelectionMethod.MANUAL
+                primary_id=file.id,
+                selection_method=SelectionMethod.MANUAL,
+                selection_reason=SelectionReason.MANUAL,
+                selected_at=now,
+                selected_by=user if user is not None and user.pk else None,
+                updated_at=now,
             )
         with connection.cursor() as cursor:
             _sync_primary_flags(cursor, group_ids=list(by_group))

@@ -4,6 +4,7 @@ as snippets under one "Catalog" menu. Registered in ``wagtail_hooks``."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.template.defaultfilters import filesizeformat
+from django.urls import path
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -32,8 +33,10 @@ from catalog.services.drives import delete_drive
 from catalog.templatetags.phs_previews import previews_for, thumbnail_html
 from phs_site.spreadsheets import FormulaSafeExportMixin
 from search.listing import search_files
+from workflow.services.duplicates import may_settle
 
 from .curate.conflicts import as_sentence, changes_since, last_changed_by
+from .duplicates import DuplicateGroupFilterSet, settle_url, settle_view
 from .editor import ReviewCommentPanel
 from .forms import FileEntryForm, GroupChooser
 from .previews import FilePreviewPanel
@@ -405,7 +408,10 @@ class DuplicateGroupInspectView(InspectView):
             .select_related("drive")
             .order_by("drive__name", "path", "filename")
         )
-        context["copies"] = [(copy, make_primary_url(copy)) for copy in copies]
+        context["copies"] = [
+            (copy, make_primary_url(copy), settle_url(self.object.pk, copy.pk)) for copy in copies
+        ]
+        context["can_settle"] = self.object.has_conflict and may_settle(self.request.user)
         # One preview for the whole group: copies share their oshash, so their content.
         context["previews"] = previews_for([self.object.oshash])
         context["can_choose_primary"] = self.request.user.has_perm("catalog.change_duplicategroup")
@@ -421,7 +427,16 @@ class DuplicateGroupViewSet(SnippetViewSet):
     inspect_view_class = DuplicateGroupInspectView
 
     def get_queryset(self, request):
-        return DuplicateGroup.objects.select_related("primary__drive")
+        return DuplicateGroup.objects.select_related("primary__drive", "selected_by")
+
+    filterset_class = DuplicateGroupFilterSet
+
+    def get_urlpatterns(self):
+        # Keep one copy's decision for the whole group (conflicting groups; reviewers).
+        return [
+            *super().get_urlpatterns(),
+            path("settle/<int:pk>/<int:file_id>/", settle_view, name="settle"),
+        ]
 
     list_display = [
         "oshash",
@@ -429,7 +444,8 @@ class DuplicateGroupViewSet(SnippetViewSet):
         Column("member_count", label=_("Copies"), sort_key="member_count"),
         SizeColumn("bytes_reclaimable", label=_("Reclaimable"), sort_key="bytes_reclaimable"),
         Column("primary", label=_("Primary copy"), accessor="primary"),
-        Column("selection_method", label=_("Chosen"), accessor="get_selection_method_display"),
+        Column("selection_method", label=_("Chosen"), accessor="selection_summary"),
+        Column("has_conflict", label=_("Decisions"), accessor="decisions_label"),
     ]
     search_fields = ["oshash"]
     search_backend_name = None

@@ -85,6 +85,12 @@ def approved(*, ids: list[int], user) -> None:
     request_exports(ids, user=user)
 
 
+def primaries_chosen(*, ids: list[int], user) -> None:
+    """Reviewers made ``ids`` the primaries of their groups: an approved one now goes to
+    the export (``request_exports`` skips the rest, e.g. a group still conflicting)."""
+    request_exports(ids, user=user)
+
+
 def submitted(*, task, user, files: list[FileEntry] | None = None, count: int = 0) -> None:
     """Curators sent files to review: one e-mail per reviewer, never one per file.
 
