@@ -23,7 +23,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PG = "postgres://postgres@127.0.0.1:5432"
-USAGE = "bench/harness.py loopback-nginx WORK APP_PORT HTTP_PORT HTTPS_PORT STATIC_ROOT"
+USAGE = (
+    "bench/harness.py loopback-nginx WORK APP_PORT HTTP_PORT HTTPS_PORT STATIC_ROOT [PREVIEWS_ROOT]"
+)
 
 
 # --- figures --------------------------------------------------------------------------
@@ -146,6 +148,7 @@ def loopback_nginx(
     key: Path,
     app: Path = REPO,
     worker_connections: int = 1024,
+    previews_root: str | None = None,
 ) -> list[str]:
     """Write ``work/nginx/nginx.conf``: the production site file with loopback ports, the
     certificate ``cert``/``key``, and paths under ``work``. Returns nginx's argv (add
@@ -164,6 +167,7 @@ def loopback_nginx(
         ("/srv/phs-archive/static/", f"{static_root.rstrip('/')}/"),
         ("/var/log/nginx/phs-archive.", f"{conf}/"),
         ("/var/www/letsencrypt", str(work / "acme")),
+        ("/srv/phs-archive/var/previews/", f"{(previews_root or str(work / 'previews'))}/"),
     ]:
         if old not in site:
             raise SystemExit(f"deploy/nginx/phs-archive.conf no longer contains {old!r}")
@@ -195,7 +199,7 @@ http {{
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 6 or argv[0] != "loopback-nginx":
+    if len(argv) not in (6, 7) or argv[0] != "loopback-nginx":
         raise SystemExit(f"usage: {USAGE}")
     work = Path(argv[1])
     cert, key = self_signed_certificate(work)
@@ -208,6 +212,7 @@ def main(argv: list[str]) -> None:
         static_root=argv[5],
         cert=cert,
         key=key,
+        previews_root=argv[6] if len(argv) == 7 else None,
     )
 
 

@@ -5,6 +5,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import FileSystemStorage
 from django.http import (
     FileResponse,
     Http404,
@@ -62,16 +63,16 @@ def _show(request, oshash: str, kind: str) -> HttpResponse:
 
 
 def _file_response(preview) -> HttpResponse:
+    storage = preview.file.storage
+    if not isinstance(storage, FileSystemStorage):
+        # An S3-style store: a short-lived signed URL (docs/previews.md).
+        return HttpResponseRedirect(storage.url(preview.file.name, expire=SIGNED_URL_SECONDS))
     accel_prefix = settings.PHS_PREVIEWS_ACCEL_PREFIX
     if accel_prefix:
         # nginx sends the file from its `internal` location; Django only said yes.
         response = HttpResponse(content_type=preview.content_type)
         response["X-Accel-Redirect"] = accel_prefix.rstrip("/") + "/" + preview.file.name
         return response
-    storage = preview.file.storage
-    if not hasattr(storage, "path"):
-        # An S3-style store: a short-lived signed URL (docs/previews.md).
-        return HttpResponseRedirect(storage.url(preview.file.name, expire=SIGNED_URL_SECONDS))
     try:
         handle = storage.open(preview.file.name, "rb")
     except FileNotFoundError as error:

@@ -107,5 +107,31 @@ WAGTAILADMIN_BASE_URL = os.environ.get(
     "WAGTAILADMIN_BASE_URL", "https://" + ALLOWED_HOSTS[0].lstrip(".")
 )
 
+# Offline previews (docs/previews.md): Django checks login and permission, nginx sends the
+# file from its `internal` location /_previews/ (deploy/nginx/phs-archive.conf), an alias
+# of PHS_VAR_DIR/previews. Set PHS_PREVIEWS_ACCEL_PREFIX= (empty) to let Django send them.
+PHS_PREVIEWS_ACCEL_PREFIX = os.environ.get("PHS_PREVIEWS_ACCEL_PREFIX", "/_previews/")
+# Or an S3-compatible store through django-storages (pip install "django-storages[s3]"):
+# private objects, handed out as signed URLs that last five minutes.
+if os.environ.get("PHS_PREVIEWS_S3_BUCKET", "").strip():
+    STORAGES = {
+        **STORAGES,  # noqa: F405
+        "previews": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": os.environ["PHS_PREVIEWS_S3_BUCKET"].strip(),
+                "endpoint_url": os.environ.get("PHS_PREVIEWS_S3_ENDPOINT_URL") or None,
+                "region_name": os.environ.get("PHS_PREVIEWS_S3_REGION") or None,
+                "access_key": os.environ.get("PHS_PREVIEWS_S3_ACCESS_KEY_ID") or None,
+                "secret_key": os.environ.get("PHS_PREVIEWS_S3_SECRET_ACCESS_KEY") or None,
+                "location": os.environ.get("PHS_PREVIEWS_S3_PREFIX", "previews"),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 300,
+                "file_overwrite": True,
+            },
+        },
+    }
+
 # JSON lines in production: journald keeps them, `jq` reads them.
 LOGGING["handlers"]["console"]["formatter"] = "json"
