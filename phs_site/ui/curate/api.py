@@ -409,15 +409,11 @@ def save(request, file_id: int):
         ) from locked
     except review.VersionConflict as conflict:
         return _conflict(request, conflict, body.get("base"))
-    pane = selectors.file_pane(file_id)
-    file = pane.file
-    data = {
-        "file": _pane_json(pane, request.user),
-        "saved": True,
-        "counts": _counts_json(file.drive_id, file.path),
-    }
-    if then is not None:  # Save & Next: the next file comes in the same answer
-        data["then"] = _step_json(
+    if then is not None:
+        # Save & Next: the next file's pane comes in the same answer, and the saved file
+        # — which the page leaves at once — only as much as its tree row needs.
+        file = FileEntry.objects.only(*SAVED_FIELDS).get(pk=file_id)
+        step = _step_json(
             request.user,
             file.drive_id,
             file.path,
@@ -425,7 +421,44 @@ def save(request, file_id: int):
             direction=then["direction"],
             chip=then["filter"],
         )
+        if step["file"] is not None:
+            return JsonResponse(
+                {
+                    "file": _saved_json(file),
+                    "saved": True,
+                    "counts": _counts_json(file.drive_id, file.path),
+                    "then": step,
+                }
+            )
+    pane = selectors.file_pane(file_id)
+    file = pane.file
+    data = {
+        "file": _pane_json(pane, request.user),
+        "saved": True,
+        "counts": _counts_json(file.drive_id, file.path),
+    }
+    if then is not None:  # the drive's end: the saved file stays, with why
+        data["then"] = step
     return JsonResponse(data)
+
+
+#: What the answer of a Save & Next says about the file it saved.
+SAVED_FIELDS = (
+    "id", "drive_id", "path", "filename", "version", "status", "title", "project_group_id",
+    "date", "description", "notes", "review_state",
+)  # fmt: skip
+
+
+def _saved_json(file: FileEntry) -> dict:
+    return {
+        "id": file.pk,
+        "drive": {"id": file.drive_id},
+        "path": file.path,
+        "filename": file.filename,
+        "version": file.version,
+        "values": _values(file),
+        "review": {"state": file.review_state},
+    }
 
 
 def _then(raw) -> dict | None:
