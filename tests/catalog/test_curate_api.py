@@ -628,9 +628,7 @@ def test_only_the_submitter_or_a_superuser_may_withdraw_a_review(
 # --- next unreviewed -----------------------------------------------------------------
 
 
-def test_next_unreviewed_walks_the_drive_in_tree_order_and_wraps(
-    curator_client, curator, catalog
-):
+def test_next_unreviewed_walks_the_drive_in_tree_order_and_wraps(curator_client, curator, catalog):
     """The order the tree shows: a folder's subfolders (by name) first, then its own files;
     so the root's own files come last."""
     from workflow.services.review import save_decision
@@ -645,9 +643,10 @@ def test_next_unreviewed_walks_the_drive_in_tree_order_and_wraps(
     assert (then["path"], then["filename"]) == ("many", "clip00.mp4")
     root = curator_client.get(next_url(catalog, "many", "clip29.mp4"), **XHR).json()["file"]
     assert (root["path"], root["filename"]) == ("", "notes.txt")
-    assert curator_client.get(next_url(catalog, "", "notes.txt"), **XHR).json()["file"][
-        "filename"
-    ] == "root.jpg"
+    assert (
+        curator_client.get(next_url(catalog, "", "notes.txt"), **XHR).json()["file"]["filename"]
+        == "root.jpg"
+    )
     last = curator_client.get(next_url(catalog, "", "root.jpg"), **XHR).json()["file"]
     assert last["filename"] == "take00.jpg"  # wrapped round to the start
 
@@ -655,8 +654,7 @@ def test_next_unreviewed_walks_the_drive_in_tree_order_and_wraps(
 def step_url(drive, path="", filename="", **params):
     query = "".join(f"&{k}={v}" for k, v in params.items())
     return (
-        f"{reverse('phs_curate_api_step')}?drive={drive.pk}&path={path}&filename={filename}"
-        f"{query}"
+        f"{reverse('phs_curate_api_step')}?drive={drive.pk}&path={path}&filename={filename}{query}"
     )
 
 
