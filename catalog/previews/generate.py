@@ -16,6 +16,7 @@ import subprocess
 import time
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, ImageStat
@@ -36,6 +37,8 @@ from .kinds import (
 
 #: Seconds an external tool may take on one file before it is given up as unreadable.
 TOOL_TIMEOUT = 120
+#: ffmpeg runs sharing one video's strip frames (one per core of the reference machine).
+FRAME_PROCESSES = 2
 #: Encoder settings. WebP is a third to half the size of JPEG at the same look (measured
 #: in bench/bench_previews.py); ``method`` trades encoding time for size.
 WEBP_REVIEW = {"format": "WEBP", "quality": 65, "method": 2}
@@ -243,6 +246,24 @@ def _video_previews(path: str, mime_type: str | None) -> list[Made]:
 
 
 def _frames_at(path: str, times: list[float]) -> tuple[list[Image.Image], list[float]]:
+    """One frame near each time, with the time each frame really has.
+
+    Split over ``FRAME_PROCESSES`` ffmpeg runs at once: each input costs ffmpeg ~0.1 s of
+    CPU (opening the file, decoding and converting one frame), so two runs halve the wait
+    on two cores (bench/README.md)."""
+    groups = min(FRAME_PROCESSES, max(1, len(times) // 3))
+    if groups == 1:
+        return _frames_in_one_run(path, times)
+    size = -(-len(times) // groups)
+    parts = [times[start : start + size] for start in range(0, len(times), size)]
+    with ThreadPoolExecutor(len(parts), thread_name_prefix="ffmpeg") as pool:
+        results = list(pool.map(lambda part: _frames_in_one_run(path, part), parts))
+    frames = [frame for part_frames, _ in results for frame in part_frames]
+    actual = [time for _, part_times in results for time in part_times]
+    return frames, actual
+
+
+def _frames_in_one_run(path: str, times: list[float]) -> tuple[list[Image.Image], list[float]]:
     """One frame near each time, from one ffmpeg run, with the time each frame really has.
 
     Each time is its own input with ``-ss`` before ``-i``: ffmpeg seeks in the container to
@@ -251,10 +272,11 @@ def _frames_at(path: str, times: list[float]) -> tuple[list[Image.Image], list[f
     about as much as a 10 MB one. ``showinfo`` reports where each key frame really is.
     """
     box = f"w='min({POSTER_SIZE},iw*sar)':h='min({POSTER_SIZE},ih)'"
-    command = ["ffmpeg", "-hide_banner", "-v", "info", "-nostdin", "-threads", "1"]
+    command = ["ffmpeg", "-hide_banner", "-v", "info", "-nostdin"]
     chains = []
     for index, at in enumerate(times):
-        command += ["-skip_frame", "nokey", "-noaccurate_seek", "-ss", f"{at:.3f}", "-i", path]
+        command += ["-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek", "-an", "-sn"]
+        command += ["-dn", "-ss", f"{at:.3f}", "-i", path]
         # One frame per input, the same size for all (concat needs it), square pixels.
         chains.append(
             f"[{index}:v:0]trim=end_frame=1,showinfo@f{index},setpts=PTS-STARTPTS,"
@@ -310,7 +332,7 @@ def _poster_index(frames: list[Image.Image]) -> int:
 
 def _strip(frames: list[Image.Image]) -> Image.Image:
     small = [
-        frame.resize(_scaled(frame, STRIP_FRAME_WIDTH), Image.Resampling.BICUBIC)
+        frame.resize(_scaled(frame, STRIP_FRAME_WIDTH), Image.Resampling.BICUBIC, reducing_gap=2.0)
         for frame in frames
     ]
     strip = Image.new("RGB", (sum(frame.width for frame in small), small[0].height))
