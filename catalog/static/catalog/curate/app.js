@@ -7,6 +7,7 @@ import { h } from './dom.js';
 import { bindKeys } from './keyboard.js';
 import * as mounts from './mount.js';
 import * as preview from './preview.js';
+import * as previews from './previews.js';
 import { Tree } from './tree.js';
 
 const data = JSON.parse(document.getElementById('phs-curate-data').textContent);
@@ -193,7 +194,7 @@ async function showPreview(pane) {
   verifyEl.className = 'phs-verify';
   verifyEl.textContent = '';
   if (!state.mount || state.mount.driveId !== pane.drive.id) {
-    preview.notMounted(previewEl, pane.drive.name);
+    preview.notMounted(previewEl, pane.drive.name, pane.previews || {}, pane.filename);
     return;
   }
   let file;
@@ -207,15 +208,18 @@ async function showPreview(pane) {
   }
   if (token !== state.previewToken) return;
   if (!file) {
-    preview.missing(previewEl, pane.relative_path, state.mount.label);
+    preview.missing(previewEl, pane.relative_path, state.mount.label, pane.previews);
     verifyEl.className = 'phs-verify phs-verify--missing';
     verifyEl.textContent = 'Missing from the mounted folder.';
     return;
   }
-  await Promise.all([
+  const [, verified] = await Promise.all([
     preview.show(previewEl, file, pane.facts, pane.filename),
     preview.verify(verifyEl, file, pane.facts.oshash),
   ]);
+  // Previews the catalogue lacks are made from this verified file, in the background.
+  const kind = preview.kindOf(file.type || pane.facts.mime_type || '', pane.filename, pane.facts.category);
+  previews.offer(file, pane, kind, verified);
 }
 
 /** Tell tools (tests, bench/bench_curate_keys.py) that a file's pane is on screen:

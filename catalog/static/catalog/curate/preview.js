@@ -78,18 +78,148 @@ export async function show(container, file, facts, filename) {
   }
 }
 
-export function missing(container, relativePath, mountLabel) {
+export function missing(container, relativePath, mountLabel, previews = null) {
   clear(container);
-  message(
-    container,
-    `${relativePath} is not in the mounted folder “${mountLabel}”. Is the right drive mounted, or was the file moved?`,
-    'warning',
-  );
+  const text = `${relativePath} is not in the mounted folder “${mountLabel}”. Is the right drive mounted, or was the file moved?`;
+  if (previews && Object.keys(previews).length) {
+    offline(container, previews, { filename: relativePath, note: text, noteKind: 'warning' });
+  } else {
+    message(container, text, 'warning');
+  }
 }
 
-export function notMounted(container, driveName) {
+export function notMounted(container, driveName, previews = null, filename = '') {
   clear(container);
-  message(container, `Mount the folder for ${driveName} to preview its files here.`);
+  if (previews) offline(container, previews, { filename, note: `Mount the folder for ${driveName} to see the file itself.` });
+  else message(container, `Mount the folder for ${driveName} to preview its files here.`);
+}
+
+// --- offline previews: the catalogue's own, shown without the drive -------------------
+
+/** Which stored kind shows the file in the pane, best first (a strip goes with the poster). */
+const OFFLINE_ORDER = ['review', 'poster', 'page', 'waveform', 'text', 'thumb'];
+
+function seconds(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '';
+  const minutes = Math.floor(value / 60);
+  const rest = (value - minutes * 60).toFixed(1).padStart(4, '0');
+  return `${minutes}:${rest}`;
+}
+
+/** The strip's frame count and times, whichever way the catalogue gives them. */
+function stripFrames(strip) {
+  const frames = strip.frames;
+  if (Array.isArray(frames)) return { count: frames.length, times: frames };
+  const times = Array.isArray(strip.times) ? strip.times : null;
+  const count = Number(frames) || (times ? times.length : 0);
+  return { count, times };
+}
+
+/**
+ * A video's frame strip, scrubbable: moving the pointer over the strip (or the arrow
+ * keys, Home and End once it has the focus) shows that frame above it.
+ */
+export function scrubber(strip, poster = null) {
+  const { count, times } = stripFrames(strip);
+  if (!count || !strip.width || !strip.height) return null;
+  const frameWidth = strip.width / count;
+  const frameView = el('div', { class: 'phs-scrub__frame', 'data-frame': '' });
+  frameView.style.aspectRatio = `${frameWidth} / ${strip.height}`;
+  const posterImg = poster
+    ? el('img', { class: 'phs-scrub__poster', src: poster.url, alt: 'Poster frame', width: poster.width, height: poster.height })
+    : null;
+  if (posterImg) frameView.append(posterImg);
+  const marker = el('div', { class: 'phs-scrub__marker', hidden: '' });
+  marker.style.width = `${100 / count}%`;
+  const stripImg = el('img', {
+    src: strip.url, alt: '', width: strip.width, height: strip.height, draggable: 'false',
+  });
+  const bar = el('div', {
+    class: 'phs-scrub__strip',
+    tabindex: '0',
+    role: 'slider',
+    'aria-label': `Frames of the video (${count}); move the pointer or use the arrow keys`,
+    'aria-valuemin': '1',
+    'aria-valuemax': String(count),
+  });
+  bar.append(stripImg, marker);
+  const time = el('p', { class: 'phs-scrub__time', 'aria-live': 'polite' },
+    posterImg ? `Poster frame · ${count} frames below` : `${count} frames`);
+  const root = el('div', { class: 'phs-scrub', 'data-frames': String(count) });
+  root.append(frameView, bar, time);
+
+  let current = -1;
+  const showFrame = (index) => {
+    const i = Math.max(0, Math.min(count - 1, index));
+    current = i;
+    if (posterImg) posterImg.hidden = true;
+    frameView.style.backgroundImage = `url("${strip.url}")`;
+    frameView.style.backgroundSize = `${count * 100}% 100%`;
+    frameView.style.backgroundPosition = `${count > 1 ? (i / (count - 1)) * 100 : 0}% 0`;
+    frameView.dataset.frame = String(i);
+    marker.hidden = false;
+    marker.style.left = `${(i / count) * 100}%`;
+    const at = times ? seconds(times[i]) : '';
+    const words = `Frame ${i + 1} of ${count}${at ? ` · ${at}` : ''}`;
+    time.textContent = words;
+    bar.setAttribute('aria-valuenow', String(i + 1));
+    bar.setAttribute('aria-valuetext', words);
+  };
+  bar.addEventListener('pointermove', (event) => {
+    const box = stripImg.getBoundingClientRect();
+    if (!box.width) return;
+    showFrame(Math.floor(((event.clientX - box.left) / box.width) * count));
+  });
+  bar.addEventListener('keydown', (event) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    let next = null;
+    if (step) next = current < 0 ? (step > 0 ? 0 : count - 1) : current + step;
+    else if (event.key === 'Home') next = 0;
+    else if (event.key === 'End') next = count - 1;
+    if (next === null) return;
+    event.preventDefault(); // keeps Curate's own keys (and the page) from moving too
+    showFrame(next);
+  });
+  if (!posterImg) showFrame(0);
+  return root;
+}
+
+/**
+ * Show the catalogue's offline preview of a file, labelled "offline preview": the large
+ * image, a video's poster and scrubbable strip, a PDF's page, an audio waveform, a
+ * placeholder's reason, or that none was made yet. ``note`` says why the live file is not
+ * shown (the drive is not mounted, the file is missing).
+ */
+export function offline(container, previews, { filename = '', note = '', noteKind = 'info' } = {}) {
+  clear(container);
+  const figure = el('figure', { class: 'phs-offline', 'data-offline': '' });
+  figure.append(el('figcaption', { class: 'phs-offline__label' }, 'offline preview'));
+  const kind = OFFLINE_ORDER.find((name) => previews[name] && previews[name].url);
+  const strip = previews.strip && previews.strip.url ? previews.strip : null;
+  if (strip && (!kind || kind === 'poster' || kind === 'thumb')) {
+    const scrub = scrubber(strip, previews.poster || null);
+    if (scrub) figure.append(scrub);
+    figure.dataset.kind = 'strip';
+  } else if (kind) {
+    const shown = previews[kind];
+    const img = el('img', { class: 'phs-offline__image', src: shown.url, alt: `${filename} (offline preview)` });
+    if (shown.width && shown.height) {
+      img.setAttribute('width', shown.width);
+      img.setAttribute('height', shown.height);
+    }
+    figure.append(img);
+    figure.dataset.kind = kind;
+  } else if (previews.placeholder) {
+    figure.append(el('p', { class: 'phs-offline__reason' },
+      previews.placeholder.reason || 'No preview can be made of this file.'));
+    figure.dataset.kind = 'placeholder';
+  } else {
+    figure.append(el('p', { class: 'phs-offline__reason' },
+      'No offline preview yet: one is made when the drive is scanned, or here once the drive is mounted.'));
+    figure.dataset.kind = 'none';
+  }
+  if (note) figure.append(el('p', { class: `phs-offline__note phs-preview__message--${noteKind}` }, note));
+  container.replaceChildren(figure);
 }
 
 /** Compare the local file's oshash with the catalogued one; write the verdict into ``badge``. */
