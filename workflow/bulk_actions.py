@@ -41,11 +41,16 @@ class FileSetBulkAction(SnippetBulkAction):
     def selected_files(self):
         return files_from_selection(self.selection())
 
+    @classmethod
+    def is_shown_to(cls, user) -> bool:
+        """Whether the listing offers this action to ``user`` (phs_site.ui's footer)."""
+        return user.has_perm(cls.permission)
+
     def check_perm(self, obj):
-        return self.request.user.has_perm(self.permission)
+        return self.is_shown_to(self.request.user)
 
     def get_actionable_objects(self):
-        if not self.request.user.has_perm(self.permission):
+        if not self.is_shown_to(self.request.user):
             raise PermissionDenied
         return self.selected_files(), {"items_with_no_access": []}
 
@@ -79,8 +84,9 @@ class FileSetBulkAction(SnippetBulkAction):
             return redirect(self.next_url)
         try:
             result = run_action(self.action_type, files, user=self.request.user, data=data)
-        except (ValueError, forms.ValidationError) as error:
-            messages.error(self.request, str(error))
+        except (ValueError, forms.ValidationError, PermissionDenied) as error:
+            reason = " ".join(getattr(error, "messages", None) or [str(error)])
+            messages.error(self.request, f"{self.display_name}: {reason}")
             return redirect(self.next_url)
         messages.success(self.request, f"{self.display_name}: {result}.")
         return redirect(self.next_url)
@@ -137,13 +143,9 @@ class ApproveBulkAction(FileSetBulkAction):
     verb = _("Approve for pad.ma")
     action_priority = 40
 
-    def check_perm(self, obj):
-        return is_reviewer(self.request.user)
-
-    def get_actionable_objects(self):
-        if not is_reviewer(self.request.user):
-            raise PermissionDenied
-        return self.selected_files(), {"items_with_no_access": []}
+    @classmethod
+    def is_shown_to(cls, user) -> bool:
+        return is_reviewer(user)
 
 
 class RejectForm(forms.Form):

@@ -64,7 +64,7 @@ def test_ten_thousand_files_through_the_whole_review(write_manifest, curator, re
     with CaptureQueriesContext(connection) as approve_queries:
         result = bulk.approve(many, user=reviewer)
     assert result.changed == MANY // 2
-    assert result.skipped == {"not in review": MANY // 2}
+    assert result.skipped == {"sent back to its curator": MANY // 2}
     approved = FileEntry.objects.filter(review_state=ReviewState.APPROVED)
     assert approved.count() == MANY // 2
     assert approved.filter(live=True, live_revision_id=models_F("latest_revision_id")).count() == (
