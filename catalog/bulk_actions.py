@@ -18,8 +18,13 @@ class MakePrimaryBulkAction(SnippetBulkAction):
     action_priority = 50
     models = [FileEntry]
 
+    @classmethod
+    def is_shown_to(cls, user) -> bool:
+        """Whether the listing offers it (phs_site.ui's bulk-action footer asks)."""
+        return user.has_perm("catalog.change_duplicategroup")
+
     def check_perm(self, obj):
-        return self.request.user.has_perm("catalog.change_duplicategroup")
+        return self.is_shown_to(self.request.user)
 
     @classmethod
     def execute_action(cls, objects, user=None, **kwargs):
