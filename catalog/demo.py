@@ -265,6 +265,11 @@ class DemoLogin:
     #: False when the user existed and keeps a password other than the demo one.
     password_valid: bool = True
 
+    @property
+    def email(self) -> str:
+        """Where the demo's notifications go: with the dev settings, a file in var/mail/."""
+        return f"{self.username}@example.org"
+
 
 DEMO_LOGINS = (
     DemoLogin("admin", "admin-demo-2026", "Superuser", None),
@@ -282,7 +287,9 @@ def ensure_project_groups() -> list[ProjectGroup]:
 
 @transaction.atomic
 def ensure_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
-    """Create the three demo users if missing and make sure each holds its role.
+    """Create the three demo users if missing and make sure each holds its role and an
+    e-mail address (``username@example.org``), so review notifications have somewhere
+    to go — ``var/mail/`` with the dev settings.
 
     An existing user's password is only replaced with ``reset_passwords``: someone
     may have changed it on purpose.
@@ -293,6 +300,8 @@ def ensure_demo_users(*, reset_passwords: bool = False) -> list[DemoLogin]:
         user, created = user_model.objects.get_or_create(username=login.username)
         if created or reset_passwords:
             user.set_password(login.password)
+        if not user.email:  # an address someone gave the user is theirs to keep
+            user.email = login.email
         if login.group is None:
             user.is_staff = user.is_superuser = True
         user.save()
