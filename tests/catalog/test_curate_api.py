@@ -507,6 +507,22 @@ def test_save_queries_do_not_grow(curator_client, catalog):
     assert save("root.jpg", 0) == save("take00.jpg", 0)
 
 
+def test_save_and_next_queries_do_not_grow(curator_client, catalog):
+    """Save & Next costs the same shallow or deep, and about what a plain save costs: its
+    answer carries the next file's pane instead of the saved file's."""
+
+    def save(name, then=True):
+        body = {"version": 0, "changes": {"status": "discard"}}
+        if then:
+            body["then"] = {"direction": "next"}
+        return count_queries(curator_client, file_url(get_file(name)), "post", body)
+
+    save("clip01.mp4")  # warms the content-type and workflow caches
+    shallow, deep = save("clip05.mp4"), save("take01.jpg")
+    assert shallow == deep
+    assert shallow <= save("clip09.mp4", then=False) + 2  # the step's read, the counts
+
+
 def test_a_save_writes_the_file_row_once_and_no_reference_index(curator_client, catalog):
     file = get_file("clip05.mp4")
     body = {"version": file.version, "changes": {"status": "discard", "title": "Once"}}

@@ -399,7 +399,7 @@ def save(request, file_id: int):
     changes = _clean_changes(body.get("changes", {}))
     then = _then(body.get("then"))
     try:
-        review.save_decision(
+        saved = review.save_decision(
             file=FileEntry(pk=file_id), user=request.user, changes=changes, expected_version=version
         )
     except review.FileLocked as locked:
@@ -412,21 +412,20 @@ def save(request, file_id: int):
     if then is not None:
         # Save & Next: the next file's pane comes in the same answer, and the saved file
         # — which the page leaves at once — only as much as its tree row needs.
-        file = FileEntry.objects.only(*SAVED_FIELDS).get(pk=file_id)
         step = _step_json(
             request.user,
-            file.drive_id,
-            file.path,
-            file.filename,
+            saved.drive_id,
+            saved.path,
+            saved.filename,
             direction=then["direction"],
             chip=then["filter"],
         )
         if step["file"] is not None:
             return JsonResponse(
                 {
-                    "file": _saved_json(file),
+                    "file": _saved_json(saved),
                     "saved": True,
-                    "counts": _counts_json(file.drive_id, file.path),
+                    "counts": _counts_json(saved.drive_id, saved.path),
                     "then": step,
                 }
             )
@@ -442,14 +441,8 @@ def save(request, file_id: int):
     return JsonResponse(data)
 
 
-#: What the answer of a Save & Next says about the file it saved.
-SAVED_FIELDS = (
-    "id", "drive_id", "path", "filename", "version", "status", "title", "project_group_id",
-    "date", "description", "notes", "review_state",
-)  # fmt: skip
-
-
 def _saved_json(file: FileEntry) -> dict:
+    """What the answer of a Save & Next says about the file it saved."""
     return {
         "id": file.pk,
         "drive": {"id": file.drive_id},
