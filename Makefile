@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 
 .PHONY: run setup demo test test-sqlite test-postgres lint format bench smoke-test clean
 
-run: demo ## Set everything up, load the demo, start the site at http://127.0.0.1:8000/admin/
+run: demo ## Set everything up, load the demo, start the site (HOST=127.0.0.1:8001 when 8000 is busy)
 	$(PY) manage.py runserver $(HOST)
 
 setup: $(STAMP) ## Virtualenv, dependencies, migrations
@@ -15,13 +15,16 @@ setup: $(STAMP) ## Virtualenv, dependencies, migrations
 
 $(STAMP): pyproject.toml
 	@python=$$(scripts/find-python) || exit 1; \
-	  [ -x $(PY) ] || $$python -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
+	  [ -x $(PY) ] || { echo "Creating $(VENV) with $$python …"; $$python -m venv $(VENV); }
+	@echo "Installing dependencies into $(VENV) (about a minute the first time; pip names each package) …"
+	@$(PY) -m pip install --quiet --upgrade pip
+	@# No --quiet: a minute of silence looks like a hang. No progress bars: CI logs stay readable.
+	$(PY) -m pip install --progress-bar off -e '.[dev]' --config-settings editable_mode=compat
+	@echo "Dependencies installed."
 	@touch $(STAMP)
 
 demo: setup ## Demo drives (real generated media), duplicates, and the demo logins
-	$(PY) manage.py setup_demo
+	$(PY) manage.py setup_demo --host $(HOST)
 
 test: $(STAMP) ## The whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
 	@# Each browser test module runs in a process of its own: their live servers share

@@ -26,7 +26,28 @@ from catalog.roles import CURATORS, REVIEWERS
 
 DRIVE_A = "PHS_Demo_A"
 DRIVE_B = "PHS_Demo_B"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+#: Where ``make run`` serves by default (``HOST=`` changes it: runserver's addrport).
+DEFAULT_HOST = "127.0.0.1:8000"
+
+
+def split_host(addrport: str) -> tuple[str, int]:
+    """runserver's ``addrport`` — ``8001``, ``127.0.0.1:8001``, ``[::1]:8001`` — as
+    (address to open in a browser, port). A wildcard address is opened on loopback."""
+    address, _, port = addrport.rpartition(":")
+    if not port.isdigit():
+        raise ValueError(f"{addrport!r} is no address:port or port (e.g. 127.0.0.1:8001)")
+    address = address or "127.0.0.1"
+    if address == "0.0.0.0":  # noqa: S104 - only read, to print a loopback address
+        address = "127.0.0.1"
+    elif address in ("[::]", "::"):
+        address = "[::1]"
+    return address, int(port)
+
+
+def admin_url(addrport: str = DEFAULT_HOST) -> str:
+    address, port = split_host(addrport)
+    return f"http://{address}:{port}/admin/"
+
 
 PROJECT_GROUPS = {
     "Rehearsals": "Rehearsal photographs and room recordings.",

@@ -5,6 +5,8 @@ creates three logins. Safe to re-run: imports are upserts and users are only
 created when missing. The work is in ``catalog.demo``; this only orchestrates.
 """
 
+import errno
+import socket
 from pathlib import Path
 
 from django.conf import settings
@@ -28,18 +30,31 @@ class Command(BaseCommand):
             help="Where the demo drives and manifests go (default: VAR_DIR/demo).",
         )
         parser.add_argument(
+            "--host",
+            default=demo.DEFAULT_HOST,
+            help="Where the site will be served (runserver's address:port, as make run's "
+            f"HOST=): the ready banner links there, and a busy port is reported. "
+            f"Default {demo.DEFAULT_HOST}.",
+        )
+        parser.add_argument(
             "--reset-passwords",
             action="store_true",
             help="Set the demo passwords on demo users that already exist.",
         )
 
-    def handle(self, *args, media_dir: Path | None, reset_passwords: bool, **options) -> None:
+    def handle(
+        self, *args, media_dir: Path | None, host: str, reset_passwords: bool, **options
+    ) -> None:
         # The passwords below are in the source code: never let them into production.
         if not getattr(settings, "PHS_DEMO_LOGINS", False):
             raise CommandError(
                 "setup_demo creates logins with published passwords and only runs with "
                 "PHS_DEMO_LOGINS = True (the dev and test settings). Refusing to run here."
             )
+        try:
+            url = demo.admin_url(host)
+        except ValueError as error:
+            raise CommandError(f"--host: {error}") from error
         root = (media_dir or Path(settings.VAR_DIR) / "demo").resolve()
         # Subcommands speak through our streams, so callers capturing output get all of it.
         io = {"stdout": self.stdout, "stderr": self.stderr, "verbosity": options["verbosity"]}
@@ -73,7 +88,9 @@ class Command(BaseCommand):
             f"{len(drives)} drives, {DuplicateGroup.objects.count()} duplicate groups, "
             f"{len(groups)} project groups, {get_user_model().objects.count()} users."
         )
-        self.stdout.write(self.style.SUCCESS(login_box(demo.ADMIN_URL, logins)))
+        self.stdout.write(self.style.SUCCESS(login_box(url, logins)))
+        if busy := port_in_use(host):
+            self.stderr.write(self.style.WARNING(busy))
 
     def step(self, number: int, text: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(f"[{number}/{STEPS}] {text} …"))
@@ -103,3 +120,21 @@ def login_box(url: str, logins: list[demo.DemoLogin]) -> str:
     inner = max(len(line) for line in lines)
     border = "+" + "-" * (inner + 4) + "+"
     return "\n".join([border, *(f"|  {line.ljust(inner)}  |" for line in lines), border])
+
+
+def port_in_use(addrport: str) -> str | None:
+    """What to do when another program already listens where the site is to be served
+    (runserver would stop with "That port is already in use"), or ``None``."""
+    address, port = demo.split_host(addrport)
+    family = socket.AF_INET6 if address.startswith("[") else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address.strip("[]"), port))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                return None
+            return (
+                f"Port {port} is already in use (another make run?). Serve on another "
+                f"one: make run HOST={address}:{port + 1}"
+            )
+    return None
