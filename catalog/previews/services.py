@@ -10,6 +10,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
@@ -158,21 +159,24 @@ def import_preview_folder(
         raise FileNotFoundError(f"{folder} is not a folder of previews")
     report = FolderImport(folder)
     batch: list[tuple[str, str]] = []
-    for bundle in iter_bundles(folder):
-        batch.append(bundle)
-        if len(batch) >= IMPORT_CHUNK:
-            _import_chunk(batch, report, replace=replace)
-            batch = []
-            if progress:
-                progress(report.bundles)
-    if batch:
-        _import_chunk(batch, report, replace=replace)
+    with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="previews") as pool:
+        for bundle in iter_bundles(folder):
+            batch.append(bundle)
+            if len(batch) >= IMPORT_CHUNK:
+                _import_chunk(batch, report, replace=replace, pool=pool)
+                batch = []
+                if progress:
+                    progress(report.bundles)
+        if batch:
+            _import_chunk(batch, report, replace=replace, pool=pool)
     if progress:
         progress(report.bundles)
     return report
 
 
-def _import_chunk(batch: list[tuple[str, str]], report: FolderImport, *, replace: bool) -> None:
+def _import_chunk(
+    batch: list[tuple[str, str]], report: FolderImport, *, replace: bool, pool: ThreadPoolExecutor
+) -> None:
     report.bundles += len(batch)
     oshashes = [oshash for oshash, _ in batch]
     catalogued = set(
@@ -184,9 +188,9 @@ def _import_chunk(batch: list[tuple[str, str]], report: FolderImport, *, replace
             oshash__in=oshashes
         ).values_list("pk", "oshash", "kind", "source", "file")
     }
-    new_rows: list[Preview] = []
-    drop: list[int] = []
-    drop_files: list[str] = []
+    # What to check and store: the index of every catalogued bundle, read here.
+    jobs: list[tuple[str, str, str, dict, tuple | None]] = []
+    bundles: list[tuple[str, dict, bool]] = []  # oshash, kinds, a scan's preview is kept
     for oshash, bundle in batch:
         if oshash not in catalogued:
             report.not_catalogued += 1
@@ -194,28 +198,41 @@ def _import_chunk(batch: list[tuple[str, str]], report: FolderImport, *, replace
         kinds = _read_index(bundle, oshash, report)
         if kinds is None:
             continue
-        real = {kind: record for kind, record in kinds.items() if kind != Kind.PLACEHOLDER}
-        stored_any = False
-        for kind, record in real.items():
+        kept = False
+        for kind, record in kinds.items():
+            if kind == Kind.PLACEHOLDER:
+                continue
             old = existing.get((oshash, kind))
             if old is not None and old[1] == Source.SCAN and not replace:
                 report.unchanged += 1
-                stored_any = True
-                continue
-            row = _checked_row(bundle, oshash, kind, record, report)
-            if row is None:
-                continue
-            stored_any = True
-            new_rows.append(row)
-            report.stored[kind] += 1
-            report.bytes += row.bytes
-            if old is not None:
-                report.replaced += 1
-                drop.append(old[0])
-                if old[2] and old[2] != row.file.name:
-                    drop_files.append(old[2])
+                kept = True
+            else:
+                jobs.append((oshash, bundle, kind, record, old))
+        bundles.append((oshash, kinds, kept))
+    # Decoding every image to check it is the slow part: on every core (Pillow lets go of
+    # the interpreter lock while it decodes).
+    checked = list(pool.map(lambda job: _checked_row(job[1], job[0], job[2], job[3]), jobs))
+    new_rows: list[Preview] = []
+    drop: list[int] = []
+    drop_files: list[str] = []
+    stored: set[str] = set()
+    for (oshash, _bundle, kind, _record, old), (row, warning) in zip(jobs, checked, strict=True):
+        if row is None:
+            report.warnings.append(warning)
+            continue
+        stored.add(oshash)
+        new_rows.append(row)
+        report.stored[kind] += 1
+        report.bytes += row.bytes
+        if old is not None:
+            report.replaced += 1
+            drop.append(old[0])
+            if old[2] and old[2] != row.file.name:
+                drop_files.append(old[2])
+    for oshash, kinds, kept in bundles:
         placeholder = existing.get((oshash, Kind.PLACEHOLDER))
-        has_real = stored_any or any((oshash, kind) in existing for kind in _IMAGE_KINDS)
+        has_real = kept or oshash in stored
+        has_real = has_real or any((oshash, kind) in existing for kind in _IMAGE_KINDS)
         if has_real:
             if placeholder is not None:
                 drop.append(placeholder[0])  # a preview now exists: no reason to show
@@ -256,12 +273,11 @@ def _read_index(bundle: str, oshash: str, report: FolderImport) -> dict | None:
     return kinds
 
 
-def _checked_row(bundle: str, oshash: str, kind: str, record: dict, report: FolderImport):
-    """The preview's row with its file saved to storage, or None and a warning."""
+def _checked_row(bundle: str, oshash: str, kind: str, record: dict):
+    """``(row, None)`` with the preview's file saved to storage, or ``(None, warning)``."""
     name = record.get("file")
     if not isinstance(name, str) or not _FILE_NAME.match(name):
-        report.warnings.append(f"{bundle}/{INDEX_NAME}: {kind} names no file; skipped")
-        return None
+        return None, f"{bundle}/{INDEX_NAME}: {kind} names no file; skipped"
     path = os.path.join(bundle, name)
     try:
         if os.path.getsize(path) > MAX_IMPORT_BYTES:
@@ -277,8 +293,7 @@ def _checked_row(bundle: str, oshash: str, kind: str, record: dict, report: Fold
             width, height = checked.width, checked.height
         times = _frame_times(record) if kind == Kind.STRIP else []
     except (OSError, UnicodeDecodeError, InvalidPreview, ValueError) as error:
-        report.warnings.append(f"{path}: {_reason(error)}; skipped")
-        return None
+        return None, f"{path}: {_reason(error)}; skipped"
     row = Preview(
         oshash=oshash,
         kind=kind,
@@ -290,7 +305,7 @@ def _checked_row(bundle: str, oshash: str, kind: str, record: dict, report: Fold
         source=Source.SCAN,
     )
     row.file.save(storage_name(oshash, kind, extension), ContentFile(data), save=False)
-    return row
+    return row, None
 
 
 def _frame_times(record: dict) -> list[float]:
