@@ -2,6 +2,7 @@
 sent to the loopback pan.do/ra server in chunks, which reassembles them."""
 
 import json
+import logging
 import re
 from html import unescape
 from io import StringIO
@@ -17,7 +18,7 @@ from tests.conftest import entry
 from workflow.models import ExportRequest, MediaUpload, UploadState
 
 from .conftest import PADMA_PASSWORD
-from .export_support import make_media
+from .export_support import closed_port_url, make_media
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,8 @@ def chunks_of(padma, file) -> list[dict]:
     return [c for c in padma.chunks if c["id"] == file.oshash]
 
 
-def test_uploads_what_pad_ma_asks_for(padma, exported, mount, settings):
+def test_uploads_what_pad_ma_asks_for(padma, exported, mount, settings, caplog):
+    caplog.set_level(logging.DEBUG)
     output = upload(mount=mount)
 
     assert "pad.ma wants 5 files from Expansion: 4 to handle now" in output
@@ -148,7 +150,8 @@ def test_uploads_what_pad_ma_asks_for(padma, exported, mount, settings):
         "Upload finished: 4 uploaded, 0 failed, 0 refused (changed on the drive), 1 kept out"
         in output
     )
-    assert PADMA_PASSWORD not in output
+    assert PADMA_PASSWORD not in output + caplog.text
+    assert "padma upload drive=Expansion 4 uploaded" in caplog.text
 
 
 def test_running_twice_sends_nothing_twice(padma, exported, mount):
@@ -245,8 +248,9 @@ def test_a_file_changed_on_the_drive_is_refused(padma, exported, mount):
     assert states()["b.mp4"] == "done"  # the others went
 
 
-def test_wrong_password_is_one_line(padma, exported, mount, settings):
+def test_wrong_password_is_one_line(padma, exported, mount, settings, caplog):
     settings.PADMA_PASSWORD = "not the password"
+    caplog.set_level(logging.DEBUG)
 
     output, error = upload_failing(mount=mount)
 
@@ -254,7 +258,7 @@ def test_wrong_password_is_one_line(padma, exported, mount, settings):
         f"pad.ma at {padma.url} refused the sign-in for user 'phs-exporter' "
         "(password: Incorrect password); check PADMA_USERNAME and PADMA_PASSWORD"
     )
-    assert "not the password" not in output + str(error)
+    assert "not the password" not in output + str(error) + caplog.text
     assert not MediaUpload.objects.exists() and padma.chunks == []
 
 
@@ -322,3 +326,24 @@ def test_the_export_report_and_the_dashboard_show_upload_state(
     assert "Uploading 240p.webm" in page
     page = client.get("/admin/").content.decode()
     assert re.search(r"<td>Expansion</td>\s*<td>2</td>", page)  # b.mp4 and tone.wav
+
+
+def test_files_pad_ma_already_has_are_recorded_done_and_not_sent(padma, exported, mount):
+    tone = exported["tone.wav"]
+    padma.state.files[tone.oshash]["available"] = True  # uploaded by someone else
+
+    output = upload(mount=mount)
+
+    row = MediaUpload.objects.get(file=tone)
+    assert (row.state, row.message) == ("done", "pad.ma has the media (it no longer asks for them)")
+    assert chunks_of(padma, tone) == []
+    assert "1 already on pad.ma" in output and "3 uploaded" in output
+
+
+def test_unreachable_pad_ma_is_one_line(padma, exported, mount, settings):
+    settings.PADMA_URL = closed_port_url()
+
+    _, error = upload_failing(mount=mount)
+
+    assert str(error) == f"pad.ma at {settings.PADMA_URL} is unreachable: connection refused"
+    assert not MediaUpload.objects.exists()

@@ -116,6 +116,8 @@ class UploadClient(PadmaClient):
     def connect(self) -> None:
         try:
             self.api = UploadAPI(self.url, timeout=self.timeout, media_cache=self.media_cache)
+        except ConnectionLost as lost:
+            raise PadmaUnavailable(f"pad.ma at {self.url} is unreachable: {lost}") from None
         except requests.ConnectionError as error:
             raise PadmaUnavailable(
                 f"pad.ma at {self.url} is unreachable: {network_reason(error, self.timeout)}"

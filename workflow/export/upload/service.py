@@ -35,7 +35,14 @@ from .client import (
     pandora_client,
     run_library,
 )
-from .plan import MEDIA_CATEGORIES, format_bytes, format_duration, kept_out_reason, on_padma
+from .plan import (
+    MEDIA_CATEGORIES,
+    format_bytes,
+    format_duration,
+    kept_out_reason,
+    on_padma,
+    uploadable,
+)
 
 logger = logging.getLogger("workflow")
 
@@ -130,6 +137,7 @@ def run_upload(
             raise UploadStopped(f"{name} is not set")
 
     cache = cache_dir()
+    # upload_chunks reads its module's CHUNK_SIZE: the one knob it has for the chunk size.
     pandora_client.CHUNK_SIZE = getattr(settings, "PADMA_UPLOAD_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)
     client = UploadClient(settings.PADMA_URL, media_cache=str(cache / "media"))
     result = UploadResult()
@@ -194,25 +202,26 @@ def _wanted_files(drive: Drive, wanted: dict, only: list[str] | None) -> list[di
 
 
 def _record_already_there(drive: Drive, wanted: dict) -> int:
-    """Media files of this drive pad.ma no longer asks for have their media there."""
+    """Media files of this drive pad.ma no longer asks for have their media there: set
+    their rows to done in two statements (new rows, then the open ones)."""
     asked = set(wanted.get("data") or []) | set(wanted.get("file") or [])
-    open_rows = (
-        on_padma(drive)
-        .filter(category__in=MEDIA_CATEGORIES)
-        .exclude(media_upload__state=UploadState.DONE)
-    )
-    there = [pk for pk, oshash in open_rows.values_list("pk", "oshash") if oshash not in asked]
+    open_files = on_padma(drive).filter(uploadable()).exclude(media_upload__state=UploadState.DONE)
+    rows = open_files.values_list("pk", "oshash", "media_upload__pk")
+    there = [(pk, row) for pk, oshash, row in rows.iterator(chunk_size=5000) if oshash not in asked]
+    if not there:
+        return 0
     now = timezone.now()
-    for pk in there:
-        MediaUpload.objects.update_or_create(
-            file_id=pk,
-            defaults={
-                "state": UploadState.DONE,
-                "finished_at": now,
-                "message": "pad.ma has the media (it no longer asks for them)",
-            },
-        )
+    done = {"state": UploadState.DONE, "finished_at": now, "message": ALREADY_THERE}
+    MediaUpload.objects.bulk_create(
+        [MediaUpload(file_id=pk, **done) for pk, row in there if row is None], batch_size=2000
+    )
+    existing = [row for _pk, row in there if row is not None]
+    for start in range(0, len(existing), 2000):
+        MediaUpload.objects.filter(pk__in=existing[start : start + 2000]).update(**done)
     return len(there)
+
+
+ALREADY_THERE = "pad.ma has the media (it no longer asks for them)"
 
 
 def _handle_kept_out(files: list[dict], result: UploadResult, dry_run: bool) -> list[dict]:
@@ -286,14 +295,15 @@ def _handle(client, site, root, entry, result, progress, dry_run, chunk_progress
         file_id=entry["pk"], defaults={"state": UploadState.WAITING}
     )
     started = time.monotonic()
-    MediaUpload.objects.filter(pk=row.pk).update(
-        attempts=row.attempts + 1,
-        started_at=timezone.now(),
-        message="",
-        found_size=None,
-        found_oshash="",
-        profile=profile,
-    )
+    if profile:  # media to send: a new attempt (a file pad.ma only asks info of keeps its row)
+        MediaUpload.objects.filter(pk=row.pk).update(
+            attempts=row.attempts + 1,
+            started_at=timezone.now(),
+            message="",
+            found_size=None,
+            found_oshash="",
+            profile=profile,
+        )
     try:
         if "info" in needs:
             client.call("update", {"info": {entry["oshash"]: info}, "upload": True})
@@ -339,7 +349,9 @@ def _handle(client, site, root, entry, result, progress, dry_run, chunk_progress
         )
         progress.file_done(entry, f"uploaded {format_bytes(sent)} ({profile})")
     else:
-        _record(entry, message="ffprobe info sent; pad.ma has not asked for the media")
+        MediaUpload.objects.filter(file_id=entry["pk"]).exclude(state=UploadState.DONE).update(
+            message="ffprobe info sent; pad.ma has not asked for the media"
+        )
         progress.file_done(entry, "info sent")
     logger.info(
         "padma upload file=%s oshash=%s profile=%s bytes=%d",
