@@ -151,7 +151,7 @@ def _image_previews(path: str, mime_type: str | None) -> list[Made]:
             # JPEG decodes at 1/2, 1/4 or 1/8 size straight from the DCT when that still
             # covers the review size: most of the time of a camera photo's preview.
             image.draft("RGB", (REVIEW_SIZE, REVIEW_SIZE))
-            image = ImageOps.exif_transpose(_flattened(image))
+            image = _flattened(ImageOps.exif_transpose(image))
             review = _fit(image, REVIEW_SIZE)
     thumb = _fit(review, THUMB_SIZE)
     return [_encoded(Kind.REVIEW, review, WEBP_REVIEW), _encoded(Kind.THUMB, thumb, WEBP_THUMB)]
