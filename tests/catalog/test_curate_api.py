@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import Drive, FileEntry, ProjectGroup, ReviewState, Status
 from catalog.services.duplicates import update_duplicates
+from catalog.services.folders import recount_folders
 from catalog.services.imports import import_manifest
 from phs_site.ui.curate.api import MAX_TEXT
 from phs_site.ui.curate.views import preview_policy
@@ -792,6 +793,10 @@ def test_next_unreviewed_when_none_is_left(curator_client, catalog):
     FileEntry.objects.filter(drive=catalog).update(status=Status.DISCARD)
     data = curator_client.get(next_url(catalog, "many", "clip03.mp4"), **XHR).json()
     assert data["file"] is None and "No unreviewed file" in data["message"]
+    FileEntry.objects.filter(pk=get_file("clip03.mp4").pk).update(status=Status.UNREVIEWED)
+    recount_folders(catalog)
+    data = curator_client.get(next_url(catalog, "many", "clip03.mp4"), **XHR).json()
+    assert data == {"file": None, "message": "This is the only unreviewed file left on this drive."}
     response = curator_client.get(f"{reverse('phs_curate_api_next_unreviewed')}?drive=x", **XHR)
     assert response.status_code == 400
 

@@ -345,6 +345,8 @@ def _step_json(user, drive_id, path, filename, *, direction, chip, wrap=False) -
         else:
             message = f"That is the first {what} on this drive."
         return {"file": None, "message": message}
+    if (found.path, found.filename) == (path, filename):  # wrapped round to itself
+        return {"file": None, "message": f"This is the only {WALKED[chip]} left on this drive."}
     pane = _pane_json(selectors.file_pane(found.pk), user)
     return {"file": pane, "folder_changed": found.path != path}
 
