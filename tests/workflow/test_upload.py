@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import override_settings
 
 from catalog.models import FileEntry
 from catalog.oshash import oshash
 from tests.conftest import entry
+from workflow.export.upload.service import LOCK_CLASS, drive_lock
 from workflow.models import ExportRequest, MediaUpload, UploadState
 
 from .conftest import PADMA_PASSWORD
@@ -347,3 +349,26 @@ def test_unreachable_pad_ma_is_one_line(padma, exported, mount, settings):
 
     assert str(error) == f"pad.ma at {settings.PADMA_URL} is unreachable: connection refused"
     assert not MediaUpload.objects.exists()
+
+
+def test_one_upload_per_drive_at_a_time(padma, exported, mount, settings):
+    drive = exported["a.mp4"].drive
+    busy = "Another upload from drive 'Expansion' is running; try again when it has finished"
+    with drive_lock(drive, Path(settings.PADMA_UPLOAD_CACHE)) as taken:
+        assert taken
+        _, error = upload_failing(mount=mount)
+    assert str(error) == busy
+    if connection.vendor == "postgresql":  # a run on another machine: the advisory lock
+        import psycopg
+
+        db = connection.settings_dict
+        with psycopg.connect(
+            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432,
+            password=db["PASSWORD"] or None,
+        ) as other:  # fmt: skip
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_CLASS, drive.pk])
+            _, error = upload_failing(mount=mount)
+        assert str(error) == busy
+    assert padma.chunks == [] and not MediaUpload.objects.exists()
+    upload(mount=mount)  # free again
+    assert states()["a.mp4"] == "done"

@@ -13,12 +13,15 @@
    pad.ma took (pandora_client's resume file, kept per file in the cache).
 """
 
+import fcntl
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Drive
@@ -47,6 +50,34 @@ from .plan import (
 logger = logging.getLogger("workflow")
 
 DEFAULT_CHUNK_BYTES = 5 * 1024 * 1024  # pandora_client's own CHUNK_SIZE
+#: pg_advisory_lock's first key for uploads ("upld"); the second is the drive's id.
+LOCK_CLASS = 0x75706C64
+
+
+@contextmanager
+def drive_lock(drive: Drive, cache: Path):
+    """One upload per drive at a time: a lock file in the cache (this machine) and, on
+    PostgreSQL, an advisory lock (any machine). Yields whether both were taken."""
+    path = cache / "locks" / f"drive-{drive.pk}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        if connection.vendor != "postgresql":
+            yield True
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, drive.pk])
+            taken = cursor.fetchone()[0]
+        try:
+            yield taken
+        finally:
+            if taken:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, drive.pk])
 
 
 @dataclass
@@ -137,6 +168,16 @@ def run_upload(
             raise UploadStopped(f"{name} is not set")
 
     cache = cache_dir()
+    with drive_lock(drive_row, cache) as taken:
+        if not taken:
+            raise UploadStopped(
+                f"Another upload from drive {drive!r} is running; try again when it has finished"
+            )
+        return _run(drive_row, root, cache, dry_run, limit, only_oshash, say, chunk_progress)
+
+
+def _run(drive_row, root, cache, dry_run, limit, only_oshash, say, chunk_progress):
+    drive = drive_row.name
     # upload_chunks reads its module's CHUNK_SIZE: the one knob it has for the chunk size.
     pandora_client.CHUNK_SIZE = getattr(settings, "PADMA_UPLOAD_CHUNK_BYTES", DEFAULT_CHUNK_BYTES)
     client = UploadClient(settings.PADMA_URL, media_cache=str(cache / "media"))
