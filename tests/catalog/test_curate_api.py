@@ -737,6 +737,24 @@ def test_bad_step_input_is_a_400(curator_client, catalog, params, message):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "path=" + "a/" * 5000 + "&filename=x",
+        "path=many&filename=" + "z" * 5000,
+        "path=many&filename=%F0%9F%98%80&direction=previous&wrap=1",
+        "path=/many/&filename=clip03.mp4&filter=",
+        "path=&filename=&direction=previous&filter=upload",
+    ],
+)
+def test_odd_steps_are_answered_never_a_500(curator_client, catalog, query):
+    response = curator_client.get(
+        f"{reverse('phs_curate_api_step')}?drive={catalog.pk}&{query}", **XHR
+    )
+    assert response.status_code in (200, 404), response.content
+    assert ("file" in response.json()) or ("error" in response.json())
+
+
 def test_step_queries_grow_with_depth_only(curator_client, catalog, write_manifest):
     """Within a folder one indexed read; across folders a few per level of depth, never
     with the number of files: 300 more files in the folders stepped over change nothing."""

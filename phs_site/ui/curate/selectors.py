@@ -147,6 +147,8 @@ def ancestor_paths(path: str) -> list[str]:
     return ["", *("/".join(parts[: i + 1]) for i in range(len(parts)))]
 
 
+#: Deeper than any drive's folders (and few enough for one ``IN`` list on SQLite).
+MAX_DEPTH = 1000
 STEP_FIELDS = ("id", "drive_id", "path", "filename", "status")
 FOLDER_STEP_FIELDS = ("id", "parent_id", "path", "name")
 
@@ -198,6 +200,8 @@ class _Walk:
 
     def ancestors(self, path: str) -> list[Folder]:
         """The folders from the root down to ``path``, in one query."""
+        if path.count("/") >= MAX_DEPTH:  # no drive is that deep: not a folder it has
+            raise Folder.DoesNotExist(f"No folder {path[:80]!r}… on drive {self.drive_id}.")
         paths = ancestor_paths(path)
         found = {
             f.path: f
