@@ -200,6 +200,15 @@ export function offline(container, previews, { filename = '', note = '', noteKin
     const scrub = scrubber(strip, previews.poster || null);
     if (scrub) figure.append(scrub);
     figure.dataset.kind = 'strip';
+  } else if (kind === 'text') {
+    // The first lines, kept as text: shown as text (fetched with the session's cookie).
+    const pre = el('pre', { class: 'phs-offline__text' }, 'Loading the first lines…');
+    figure.append(pre);
+    figure.dataset.kind = 'text';
+    fetch(previews.text.url, { credentials: 'same-origin' })
+      .then((response) => (response.ok ? response.text() : Promise.reject(new Error(String(response.status)))))
+      .then((text) => { pre.textContent = text; })
+      .catch((error) => { pre.textContent = `The first lines could not be loaded (${error.message}).`; });
   } else if (kind) {
     const shown = previews[kind];
     const img = el('img', { class: 'phs-offline__image', src: shown.url, alt: `${filename} (offline preview)` });
