@@ -372,3 +372,26 @@ def test_one_upload_per_drive_at_a_time(padma, exported, mount, settings):
     assert padma.chunks == [] and not MediaUpload.objects.exists()
     upload(mount=mount)  # free again
     assert states()["a.mp4"] == "done"
+
+
+def test_a_file_ffmpeg_cannot_read_fails_with_the_reason(
+    padma, mount, import_files, approve, settings, tmp_path
+):
+    settings.PADMA_UPLOAD_CACHE = tmp_path / "upload-cache"
+    broken = mount / "broken.mp4"
+    broken.write_bytes(b"not a video at all, " * 1000)
+    entries = [
+        entry("broken.mp4", "", file_type="video/mp4", oshash=oshash(broken), size_exif=20000)
+    ]
+    with override_settings(PADMA_USERNAME=""):
+        (file,) = approve(import_files(entries))
+    call_command("export_padma", stdout=StringIO())
+
+    output, error = upload_failing(mount=mount)
+
+    row = MediaUpload.objects.get(file=file)
+    assert row.state == UploadState.FAILED
+    assert row.message.startswith("Not encoded: ffprobe finds no video or audio in it (")
+    assert f"  broken.mp4: {row.message}" in output
+    assert chunks_of(padma, file) == [] and padma.count("upload/") == 0
+    assert str(error) == "1 file not uploaded (1 failed, 0 refused); see above or the export report"

@@ -324,6 +324,15 @@ def _handle(client, site, root, entry, result, progress, dry_run, chunk_progress
     info = media.probe(check.path) if ("info" in needs or "data" in needs) else None
     as_is = "file" in needs
     profile = "original" if as_is else media.profile_for(info, site) if "data" in needs else ""
+    if profile and profile != "original" and not (info.get("video") or info.get("audio")):
+        reason = info.get("error") or "no video or audio stream"
+        message = f"Not encoded: ffprobe finds no video or audio in it ({reason})"
+        if dry_run:
+            result.plan.append({"file": entry["where"], "action": "fail", "reason": message})
+        else:
+            _fail(entry, result, message)
+        progress.file_done(entry, "failed")
+        return
     if dry_run:
         action = "upload as is" if as_is else f"encode {profile} and upload" if profile else ""
         plan = {"file": entry["where"], "oshash": entry["oshash"], "size": entry["size"]}
