@@ -146,3 +146,24 @@ def test_replace_takes_previews_made_again(scanned, tmp_path):
     assert import_preview_folder(previews_dir_for(expansion)).replaced == 0
     assert import_preview_folder(previews_dir_for(expansion), replace=True).replaced == 3 + 2
     assert Preview.objects.get(oshash=image, kind="thumb").width == 300
+
+
+def test_the_demo_shows_previews(tmp_path, previews_storage):  # noqa: F811
+    out = io.StringIO()
+    call_command("setup_demo", "--media-dir", str(tmp_path / "demo"), stdout=out, stderr=out)
+    kinds = _kinds_by_family()
+    assert {"thumb", "review"} <= kinds["image"]
+    assert {"waveform", "thumb"} <= kinds["audio"]
+    assert {"page", "thumb"} <= kinds["application"]
+    rows = Preview.objects.count()
+    call_command("setup_demo", "--media-dir", str(tmp_path / "demo"), stdout=out, stderr=out)
+    assert Preview.objects.count() == rows  # a second run changes nothing
+
+
+def _kinds_by_family() -> dict[str, set[str]]:
+    """``image`` -> the kinds of preview the demo's images have, and so on."""
+    families = dict(FileEntry.objects.exclude(oshash=None).values_list("oshash", "mime_type"))
+    kinds: dict[str, set[str]] = {}
+    for file_hash, kind in Preview.objects.values_list("oshash", "kind"):
+        kinds.setdefault(families[file_hash].split("/")[0], set()).add(kind)
+    return kinds
