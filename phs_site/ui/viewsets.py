@@ -248,6 +248,11 @@ class FileInspectView(ReadableInspectMixin, InspectView):
     ``duration_tc`` form)."""
 
     byte_fields = ("size",)
+    #: The file's offline preview above its facts (one query).
+    template_name = "catalog/editor/inspect.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "previews": previews_for([self.object])}
 
     def get_field_display_value(self, field_name, field):
         value = getattr(self.object, field_name, None)

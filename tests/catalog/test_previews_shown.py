@@ -194,3 +194,16 @@ def test_the_curate_api_gives_the_previews_and_where_to_upload(client, catalog, 
     raw = FileEntry.objects.get(filename="P1.RW2")
     pane = client.get(f"/admin/curate/api/files/{raw.pk}/").json()["file"]
     assert pane["previews"] == {"placeholder": {"reason": REASON}}
+
+
+def test_a_files_inspect_page_shows_its_preview_and_strip(client, catalog, curator):
+    video = FileEntry.objects.get(filename="HD.mp4", drive__name="Backup")
+    login(client, curator)
+    url = reverse("wagtailsnippets_catalog_fileentry:inspect", args=[video.pk])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(url).content.decode()
+    assert f'class="phs-thumb phs-thumb--poster" src="/admin/previews/{SAME}/poster/' in html
+    assert 'width="480" height="270"' in html
+    assert f'class="phs-review-preview__strip" src="/admin/previews/{SAME}/strip/' in html
+    assert "10 frames of the video, left to right" in html
+    assert len(preview_queries(queries)) == 1
