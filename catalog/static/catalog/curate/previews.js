@@ -78,7 +78,11 @@ async function imagePreviews(file, kinds) {
   try {
     const made = {};
     for (const kind of kinds) {
-      const node = draw(bitmap, bitmap.width, bitmap.height, LONG_SIDE[kind]);
+      // The browser scales off the main thread; the canvas only copies the small image.
+      const [width, height] = scaled(bitmap.width, bitmap.height, LONG_SIDE[kind]);
+      const small = await createImageBitmap(bitmap, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+      const node = draw(small, width, height, LONG_SIDE[kind]);
+      small.close();
       made[kind] = { blob: await jpegUnder(node, CAP[kind]), size: [node.width, node.height] };
     }
     return made;
