@@ -82,7 +82,8 @@ def main() -> int:
         cpu_before = cpu_seconds()
         started = time.perf_counter()
         for path in paths:
-            writer.submit(str(path), oshash=oshash(path), mime_type=mime_type, size=1)
+            size = path.stat().st_size
+            writer.submit(str(path), oshash=oshash(path), mime_type=mime_type, size=size)
         stats = writer.close()
         seconds = time.perf_counter() - started
         cpu = (cpu_seconds() - cpu_before) / len(paths)

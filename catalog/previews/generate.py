@@ -37,6 +37,9 @@ from .kinds import (
 
 #: Seconds an external tool may take on one file before it is given up as unreadable.
 TOOL_TIMEOUT = 120
+#: Files under this many bytes have their size as oshash (pan.do/ra's rule), so one
+#: preview would stand for every such file of the same size: they get a placeholder.
+TINY_FILE = 8
 #: ffmpeg runs sharing one video's strip frames (one per core of the reference machine).
 FRAME_PROCESSES = 2
 #: Encoder settings. WebP is half the size of JPEG at the same look (bench/README.md:
@@ -108,6 +111,9 @@ def make_previews(path: str, mime_type: str | None, size: int | None = None) -> 
     family = preview_family(mime_type)
     if size == 0:
         return [placeholder("the file is empty")]
+    if size is not None and size < TINY_FILE:
+        # Its oshash is its size: every file this small of that size shares it.
+        return [placeholder(f"under {TINY_FILE} bytes: too small to preview")]
     if family is None:
         return [placeholder(f"no preview is made for {mime_type or 'files of unknown type'}")]
     maker = _MAKERS[family]

@@ -125,13 +125,24 @@ def test_latin1_text_is_read_too(tmp_path):
     [
         ("broken.jpg", b"\xff\xd8\xff\xe0 not really", "image/jpeg", "Pillow cannot read"),
         ("broken.mp4", b"\x00" * 4096, "video/mp4", "ffprobe cannot read it"),
-        ("broken.wav", b"RIFF\x00\x00", "audio/x-wav", "ffprobe cannot read it"),
+        ("broken.wav", b"RIFF\x00\x00\x00\x00WAVEjunk", "audio/x-wav", "ffprobe cannot read it"),
         ("broken.pdf", b"%PDF-1.4 nothing", "application/pdf", "pdftoppm cannot render it"),
-        ("archive.zip", b"PK\x03\x04", "application/zip", "no preview is made for application"),
-        ("mystery", b"1234", None, "no preview is made for files of unknown type"),
+        (
+            "archive.zip",
+            b"PK\x03\x04" + bytes(20),
+            "application/zip",
+            "no preview is made for application",
+        ),
+        ("mystery", b"12345678", None, "no preview is made for files of unknown type"),
         ("empty.jpg", b"", "image/jpeg", "the file is empty"),
-        ("drawing.svg", b"<svg/>", "image/svg+xml", "SVG drawings are not rasterised"),
-        ("binary.txt", b"abc\x00def", "text/plain", "binary data"),
+        ("tiny.txt", b"abc", "text/plain", "under 8 bytes: too small to preview"),
+        (
+            "drawing.svg",
+            b"<svg version='1.1'/>",
+            "image/svg+xml",
+            "SVG drawings are not rasterised",
+        ),
+        ("binary.txt", b"abc\x00defghij", "text/plain", "binary data"),
     ],
 )
 def test_unreadable_and_exotic_files_get_a_placeholder_with_a_reason(
@@ -211,7 +222,8 @@ def test_the_writer_uses_threads_and_every_file_is_made_once(tmp_path):
     files = [photo(tmp_path / "in" / f"{n}.jpg", (800, 600), seed=n) for n in range(12)]
     writer = PreviewWriter(str(tmp_path / "out"), workers=2)
     for path in files + files:
-        writer.submit(str(path), oshash=oshash(path), mime_type="image/jpeg", size=1)
+        size = path.stat().st_size
+        writer.submit(str(path), oshash=oshash(path), mime_type="image/jpeg", size=size)
     stats = writer.close()
     assert stats.files["image"] == 12
     assert stats.already_there == 12
