@@ -172,3 +172,11 @@ def test_a_scan_made_preview_is_never_replaced(client, catalogued, curator):
         "url": None,
     }
     assert Preview.objects.get().source == "scan"
+
+
+def test_no_preview_for_files_under_8_bytes(client, write_manifest, curator):
+    tiny = "0000000000000005"  # the oshash of any 5-byte file: its size
+    import_manifest(write_manifest([entry("a.txt", oshash=tiny, size_exif=5)]), drive_name="D")
+    client.force_login(curator)
+    response = upload(client, oshash=tiny, image=image_file(jpeg_bytes()))
+    assert (response.status_code, response.json()["field"]) == (404, "oshash")
