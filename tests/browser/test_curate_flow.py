@@ -285,3 +285,41 @@ def test_needs_attention_on_the_dashboard_opens_those_files(
         "2 files need attention on this drive"
     )
     assert page.problems == []
+
+
+def test_walking_from_an_empty_pane_and_past_the_start_with_a_chip_on(
+    new_page, live_server, demo_drives, curator
+):
+    """With no file open, j opens the drive's first file and k there says it is the first;
+    with *Unreviewed only* on, Save & Next goes to the next unreviewed file across
+    folders, and turning the chip off keeps the open file."""
+    from workflow.services.review import save_decision
+
+    for path, filename in TREE_ORDER[1:5]:
+        save_decision(file=file_at(path, filename), user=curator, changes={"status": "upload"})
+    drive = file_at(*TREE_ORDER[0]).drive_id
+    page = new_page("curator")
+    open_curate(page, live_server, drive=drive)
+    leave_fields(page)
+    page.keyboard.press("j")
+    expect(page.locator("#phs-detail .phs-detail__path")).to_have_text(
+        f"{DRIVE_A}:/2019/rehearsal/day-1/P1000101.JPG"
+    )
+    page.keyboard.press("k")
+    expect(page.locator("#phs-flash")).to_have_text("That is the first file on this drive.")
+
+    page.locator('.phs-chip[data-filter="unreviewed"]').click()
+    expect(page.locator(".phs-tree__summary")).to_contain_text("6 unreviewed files on this drive")
+    leave_fields(page)
+    page.keyboard.press("4")
+    page.keyboard.press("Control+Enter")  # day-1's other file, day-2, street-theatre: decided
+    expect(page.locator("#phs-detail .phs-detail__path")).to_have_text(
+        f"{DRIVE_A}:/Documents/notes/README.txt"
+    )
+    expect(page.locator(".phs-tree__summary")).to_contain_text("5 unreviewed files on this drive")
+    assert "filter=unreviewed" in page.url
+    page.locator('.phs-chip[data-filter="unreviewed"]').click()
+    expect(page.locator(".phs-tree__summary")).to_have_text("5 / 10 files reviewed on this drive")
+    expect(page.locator("#phs-filename")).to_have_text("README.txt")
+    expect(page.locator(".phs-tree__file--selected")).to_contain_text("README.txt")
+    assert page.problems == []
