@@ -58,7 +58,11 @@ def _show(request, oshash: str, kind: str) -> HttpResponse:
     else:
         response = _file_response(preview)
     response["ETag"] = etag
-    response["Cache-Control"] = CACHE_CONTROL
+    if isinstance(response, HttpResponseRedirect):
+        # The signed URL expires: the browser may keep the redirect only a little less.
+        response["Cache-Control"] = f"private, max-age={SIGNED_URL_SECONDS - 60}"
+    else:
+        response["Cache-Control"] = CACHE_CONTROL
     return response
 
 

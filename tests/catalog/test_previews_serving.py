@@ -180,3 +180,24 @@ def test_no_preview_for_files_under_8_bytes(client, write_manifest, curator):
     client.force_login(curator)
     response = upload(client, oshash=tiny, image=image_file(jpeg_bytes()))
     assert (response.status_code, response.json()["field"]) == (404, "oshash")
+
+
+def test_an_s3_style_store_answers_with_a_short_lived_signed_url(client, stored, curator):
+    """Any storage that is not the file system (django-storages' S3Storage in production)."""
+    from django.core.files.storage import Storage
+
+    class SignedUrls(Storage):
+        def url(self, name, expire=None):
+            return f"https://bucket.example.org/{name}?expires={expire}"
+
+    field = Preview._meta.get_field("file")
+    original = field.storage
+    field.storage = SignedUrls()
+    try:
+        client.force_login(curator)
+        response = client.get(URL)
+    finally:
+        field.storage = original
+    assert response.status_code == 302
+    assert response["Location"] == f"https://bucket.example.org/{stored.file.name}?expires=300"
+    assert response["Cache-Control"] == "private, max-age=240"
