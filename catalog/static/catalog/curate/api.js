@@ -73,8 +73,8 @@ function fileUrl(id, action = '') {
   return action ? `${base}${action}/` : base;
 }
 
-export function tree(driveId, path, filter, offset = 0) {
-  return request(`${config.urls.tree}?${query({ drive: driveId, path, filter, offset })}`);
+export function tree(driveId, path, filter, offset = 0, limit = undefined) {
+  return request(`${config.urls.tree}?${query({ drive: driveId, path, filter, offset, limit })}`);
 }
 
 export function file(id) {

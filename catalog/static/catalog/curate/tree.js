@@ -16,6 +16,9 @@ function counted(n, filter) {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
+// Files per request while paging down to a file the tree must show (the API's largest page).
+const REVEAL_PAGE = 500;
+
 function ancestorsOf(path) {
   if (!path) return [''];
   const parts = path.split('/');
@@ -199,13 +202,13 @@ export class Tree {
     }
   }
 
-  async loadMore(path) {
+  async loadMore(path, limit = undefined) {
     const state = this.folders.get(path);
     if (!state || state.loading || state.next === null) return;
     state.loading = true;
     const generation = this.generation;
     try {
-      const data = await api.tree(this.driveId, path, this.filter, state.next);
+      const data = await api.tree(this.driveId, path, this.filter, state.next, limit);
       if (generation === this.generation) this.fill(path, data);
     } catch (error) {
       this.onError(error);
@@ -223,7 +226,7 @@ export class Tree {
     if (id === null) return true;
     const state = this.folders.get(path);
     while (state && !this.fileNodes.has(id) && state.next !== null) {
-      await this.loadMore(path);
+      await this.loadMore(path, REVEAL_PAGE); // far down a big folder: the largest pages
       if (state.loading) break;
     }
     return this.fileNodes.has(id);
