@@ -281,10 +281,11 @@ def _checked_row(bundle: str, oshash: str, kind: str, record: dict):
         return None, f"{bundle}/{INDEX_NAME}: {kind} names no file; skipped"
     path = os.path.join(bundle, name)
     try:
-        if os.path.getsize(path) > MAX_IMPORT_BYTES:
-            raise InvalidPreview(f"larger than {MAX_IMPORT_BYTES:,} bytes")
-        with open(path, "rb") as source:
-            data = source.read()
+        # Never through a symlink: a previews folder must not smuggle other files in.
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as source:
+            if os.fstat(source.fileno()).st_size > MAX_IMPORT_BYTES:
+                raise InvalidPreview(f"larger than {MAX_IMPORT_BYTES:,} bytes")
+            data = source.read(MAX_IMPORT_BYTES + 1)
         if kind == Kind.TEXT:
             data.decode("utf-8")
             content_type, extension, width, height = TEXT_CONTENT_TYPE, "txt", None, None

@@ -167,3 +167,17 @@ def _kinds_by_family() -> dict[str, set[str]]:
     for file_hash, kind in Preview.objects.values_list("oshash", "kind"):
         kinds.setdefault(families[file_hash].split("/")[0], set()).add(kind)
     return kinds
+
+
+def test_a_preview_that_is_a_symlink_is_not_followed(scanned, tmp_path):
+    expansion, _ = scanned
+    import_json(expansion, no_previews=True)
+    image = oshash(tmp_path / "Expansion" / "IMG_0001.jpg")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a preview")
+    bundle = Path(bundle_dir(previews_dir_for(expansion), image))
+    (bundle / "thumb.webp").unlink()
+    (bundle / "thumb.webp").symlink_to(secret)
+    report = import_preview_folder(previews_dir_for(expansion))
+    assert [w for w in report.warnings if "thumb.webp" in w]
+    assert set(Preview.objects.filter(oshash=image).values_list("kind", flat=True)) == {"review"}
