@@ -215,7 +215,7 @@ def probe(path: str) -> dict:
     """ffprobe's streams and duration; Unpreviewable when ffprobe cannot read the file."""
     command = ["ffprobe", "-v", "error", "-print_format", "json"]
     command += ["-show_entries", "format=duration:stream=codec_type,width,height,duration"]
-    command += ["-i", path]
+    command += ["-i", _ffmpeg_input(path)]
     done = subprocess.run(command, capture_output=True, timeout=TOOL_TIMEOUT, check=False)
     if done.returncode != 0:
         raise Unpreviewable(f"ffprobe cannot read it: {_tool_error(done.stderr)}")
@@ -287,7 +287,7 @@ def _frames_in_one_run(path: str, times: list[float]) -> tuple[list[Image.Image]
     chains = []
     for index, at in enumerate(times):
         command += ["-threads", "1", "-skip_frame", "nokey", "-noaccurate_seek", "-an", "-sn"]
-        command += ["-dn", "-ss", f"{at:.3f}", "-i", path]
+        command += ["-dn", "-ss", f"{at:.3f}", "-i", _ffmpeg_input(path)]
         # One frame per input, the same size for all (concat needs it), square pixels.
         chains.append(
             f"[{index}:v:0]trim=end_frame=1,showinfo@f{index},setpts=PTS-STARTPTS,"
@@ -375,7 +375,8 @@ def _waveform(path: str, info: dict) -> list[Made]:
         "aformat=channel_layouts=mono,aresample=8000,"
         f"showwavespic=s={width}x{height}:colors={WAVE_COLOUR}:scale=sqrt"
     )
-    command = ["ffmpeg", "-v", "error", "-nostdin", "-threads", "1", "-i", path, "-vn"]
+    command = ["ffmpeg", "-v", "error", "-nostdin", "-threads", "1"]
+    command += ["-i", _ffmpeg_input(path), "-vn"]
     command += ["-filter_complex", graph, "-frames:v", "1", "-f", "image2pipe", "-c:v", "png", "-"]
     done = subprocess.run(command, capture_output=True, timeout=TOOL_TIMEOUT, check=False)
     if done.returncode != 0 or not done.stdout:
@@ -470,6 +471,11 @@ _MAKERS: dict[str, Callable[[str, str | None], list[Made]]] = {
     "pdf": _pdf_previews,
     "text": _text_previews,
 }
+
+
+def _ffmpeg_input(path: str) -> str:
+    """``file:`` first, so a name such as ``concat:a|b`` or ``http:x`` is only ever a file."""
+    return f"file:{path}"
 
 
 def _float(value) -> float:
