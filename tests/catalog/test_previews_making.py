@@ -228,3 +228,10 @@ def test_the_writer_uses_threads_and_every_file_is_made_once(tmp_path):
     assert stats.files["image"] == 12
     assert stats.already_there == 12
     assert len(list(iter_bundles(str(tmp_path / "out")))) == 12
+
+
+def test_make_previews_refuses_a_previews_folder_inside_the_drive(drive, tmp_path):
+    out = tmp_path / "Expansion.json"
+    scan(drive, out, no_previews=True)
+    with pytest.raises(CommandError, match="is inside DIR"):
+        call_command("make_previews", str(drive), str(out), previews_dir=str(drive / "p"))

@@ -10,7 +10,7 @@ from catalog.management.progress import ProgressReporter
 from catalog.manifest import ManifestFormatError, ManifestReader
 from catalog.previews.bundle import PreviewWriter, previews_dir_for
 
-from .scan_folder import LIST_LIMIT, write_previews_summary
+from .scan_folder import LIST_LIMIT, check_previews_dir, write_previews_summary
 
 
 class Command(BaseCommand):
@@ -48,6 +48,7 @@ class Command(BaseCommand):
         if not manifest.is_file():
             raise CommandError(f"MANIFEST {manifest} does not exist; scan DIR with scan_folder")
         previews_dir = os.path.abspath(options["previews_dir"] or previews_dir_for(manifest))
+        check_previews_dir(directory, previews_dir)
         writer = PreviewWriter(
             previews_dir, workers=options["workers"], force=options["force"], verify_oshash=True
         )

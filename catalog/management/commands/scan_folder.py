@@ -79,7 +79,7 @@ class Command(BaseCommand):
         previews_dir = None
         if not options["no_previews"]:
             previews_dir = os.path.abspath(options["previews_dir"] or previews_dir_for(out))
-            _check_previews_dir(root, previews_dir)
+            check_previews_dir(root, previews_dir)
         verbose = options["verbose"]
         quiet = options["verbosity"] == 0
 
@@ -153,7 +153,8 @@ def _check_arguments(root: str, out: str) -> None:
         raise CommandError(f"OUT {out} is inside DIR; the manifest would list itself")
 
 
-def _check_previews_dir(root: str, previews_dir: str) -> None:
+def check_previews_dir(root: str, previews_dir: str) -> None:
+    """Refuse a previews folder the scan would walk into, or one with no parent."""
     real_root, real_previews = os.path.realpath(root), os.path.realpath(previews_dir)
     if os.path.commonpath([real_root, real_previews]) == real_root:
         raise CommandError(f"the previews folder {previews_dir} is inside DIR; it would be scanned")
