@@ -35,18 +35,12 @@ _PRIMARY_ORDER = {
     ),
 }
 AUTO_METHODS = list(_PRIMARY_ORDER)
-#: Each method's first step: (SQL of the primary ``p``'s key, of the runner-up ``r``'s, the
-#: direction that wins, the reason it gives). The rest of the order is the same for both.
+#: Each method's first step: (SQL of a copy ``f``'s key, the direction that wins, the
+#: reason it gives). The rest of the order is the same for both.
 _FIRST_STEP = {
-    SelectionMethod.AUTO_LARGEST: (
-        "COALESCE(p.size, -1)",
-        "COALESCE(r.size, -1)",
-        ">",
-        SelectionReason.LARGEST,
-    ),
+    SelectionMethod.AUTO_LARGEST: ("COALESCE(f.size, -1)", ">", SelectionReason.LARGEST),
     SelectionMethod.AUTO_SHORTEST_PATH: (
-        "LENGTH(p.path) + LENGTH(p.filename)",
-        "LENGTH(r.path) + LENGTH(r.filename)",
+        "LENGTH(f.path) + LENGTH(f.filename)",
         "<",
         SelectionReason.SHORTEST_PATH,
     ),
@@ -172,23 +166,28 @@ def update_duplicates(
         )
         # Choose primaries where there is none (with ``reset``: everywhere, manual choices
         # included) and write only the groups whose primary or method actually changes.
-        pick = (
-            f"SELECT f.id FROM {FILES} f JOIN {DRIVE} d ON d.id = f.drive_id "
-            f"WHERE f.duplicate_group_id = g.id ORDER BY {_PRIMARY_ORDER[method]} LIMIT 1"
-        )
+        # One pass over the members of those groups (their index) ranks the copies; the
+        # first is the primary, and the step at which it beat the second is the reason.
         which = "TRUE" if reset else "g.primary_id IS NULL"
+        pairs = _ranked_pairs(method, where=f"{which} {group_scope}", primary=None)
         cursor.execute(
             f"UPDATE {GROUPS} SET selection_method = %s, primary_id = s.pick, "
-            "selected_at = %s, selected_by_id = NULL, updated_at = %s FROM "
-            f"(SELECT g.id AS gid, ({pick}) AS pick FROM {GROUPS} g WHERE {which} "
-            f"{group_scope}) s WHERE {GROUPS}.id = s.gid AND ({GROUPS}.primary_id IS "
-            f"DISTINCT FROM s.pick OR {GROUPS}.selection_method <> %s)",
+            "selection_reason = s.reason, selected_at = %s, selected_by_id = NULL, "
+            f"updated_at = %s FROM (SELECT gid, pick, {_reason(method)} AS reason "
+            f"FROM ({pairs}) t) s WHERE {GROUPS}.id = s.gid AND ({GROUPS}.primary_id IS "
+            f"DISTINCT FROM s.pick OR {GROUPS}.selection_method <> %s "
+            f"OR {GROUPS}.selection_reason <> s.reason)",
             [method, now, now, method],
         )
         result.primaries_chosen = cursor.rowcount
-        # Why each primary chosen now (or whose group changed now) came first.
+        # Groups that changed now but kept their primary: does it still come first?
         for auto in AUTO_METHODS:
-            record_reasons(cursor, method=auto, where="g.updated_at = %s", params=[now])
+            record_reasons(
+                cursor,
+                method=auto,
+                where="g.updated_at = %s AND g.selected_at IS DISTINCT FROM %s",
+                params=[now, now],
+            )
         _sync_primary_flags(cursor)
         _refresh_reclaimable(cursor, f"oshash IN (SELECT oshash FROM {HASHES})")
         refresh_conflicts()
@@ -225,31 +224,67 @@ def record_reasons(cursor, *, method: str, where: str, params: list) -> None:
     so most groups are decided by drive name. A primary that now comes after its
     runner-up (a copy added since it was chosen) was ``kept``.
     """
-    mine, theirs, wins, first = _FIRST_STEP[method]
-    loses = "<" if wins == ">" else ">"
-    runner_up = (
-        f"SELECT f.id FROM {FILES} f JOIN {DRIVE} d ON d.id = f.drive_id "
-        f"WHERE f.duplicate_group_id = g.id AND f.id <> g.primary_id "
-        f"ORDER BY {_PRIMARY_ORDER[method]} LIMIT 1"
-    )
-    kept = SelectionReason.KEPT
-    reason = (
-        f"CASE WHEN r.id IS NULL OR {mine} {wins} {theirs} THEN '{first}' "
-        f"WHEN {mine} {loses} {theirs} THEN '{kept}' "
-        f"WHEN pd.name < rd.name THEN '{SelectionReason.DRIVE}' "
-        f"WHEN pd.name > rd.name THEN '{kept}' "
-        f"WHEN p.path < r.path THEN '{SelectionReason.PATH}' "
-        f"WHEN p.path > r.path THEN '{kept}' "
-        f"WHEN p.filename < r.filename THEN '{SelectionReason.FILENAME}' ELSE '{kept}' END"
+    pairs = _ranked_pairs(
+        method,
+        where=f"g.selection_method = %s AND g.primary_id IS NOT NULL AND {where}",
+        primary="g.primary_id",
     )
     cursor.execute(
-        f"UPDATE {GROUPS} SET selection_reason = s.reason FROM (SELECT t.gid, {reason} "
-        f"AS reason FROM (SELECT g.id AS gid, g.primary_id AS pid, ({runner_up}) AS rid "
-        f"FROM {GROUPS} g WHERE g.selection_method = %s AND g.primary_id IS NOT NULL "
-        f"AND {where}) t JOIN {FILES} p ON p.id = t.pid JOIN {DRIVE} pd ON pd.id = p.drive_id "
-        f"LEFT JOIN {FILES} r ON r.id = t.rid LEFT JOIN {DRIVE} rd ON rd.id = r.drive_id) s "
+        f"UPDATE {GROUPS} SET selection_reason = s.reason FROM (SELECT gid, "
+        f"{_reason(method)} AS reason FROM ({pairs}) t) s "
         f"WHERE {GROUPS}.id = s.gid AND {GROUPS}.selection_reason <> s.reason",
         [method, *params],
+    )
+
+
+def _ranked_pairs(method: str, *, where: str, primary: str | None) -> str:
+    """SQL: one row per group ``g`` satisfying ``where`` — ``gid``, ``pick`` (the first
+    copy in the method's order), ``others`` (0 when there is no second) and the sort
+    keys of the primary and of its runner-up (``p_k``, ``r_k``, ``p_dname``, …).
+
+    ``primary``: the SQL of the group's current primary's id, whose runner-up is the
+    first of the other copies; ``None``: the primary is the first copy, its runner-up
+    the second. One pass over the groups' members (their index), no lookup per group.
+    """
+    key, _wins, _first = _FIRST_STEP[method]
+    order = _PRIMARY_ORDER[method]
+    mine = f"CASE WHEN f.id = {primary} THEN 1 ELSE 0 END" if primary else "0"
+    ranked = (
+        f"SELECT f.duplicate_group_id AS gid, f.id AS fid, {mine} AS mine, {key} AS k, "
+        "d.name AS dname, f.path, f.filename, ROW_NUMBER() OVER (PARTITION BY "
+        f"f.duplicate_group_id, {mine} ORDER BY {order}) AS rn "
+        f"FROM {GROUPS} g JOIN {FILES} f ON f.duplicate_group_id = g.id "
+        f"JOIN {DRIVE} d ON d.id = f.drive_id WHERE {where}"
+    )
+    if primary:
+        is_p, is_r = "mine = 1", "mine = 0 AND rn = 1"
+    else:
+        is_p, is_r = "rn = 1", "rn = 2"
+    columns = ", ".join(
+        f"MAX(CASE WHEN {is_p} THEN {c} END) AS p_{c}, MAX(CASE WHEN {is_r} THEN {c} END) AS r_{c}"
+        for c in ("k", "dname", "path", "filename")
+    )
+    return (
+        f"SELECT gid, MAX(CASE WHEN {is_p} THEN fid END) AS pick, "
+        f"SUM(CASE WHEN {is_r} THEN 1 ELSE 0 END) AS others, {columns} "
+        f"FROM ({ranked}) m WHERE m.rn <= 2 GROUP BY gid"
+    )
+
+
+def _reason(method: str) -> str:
+    """SQL: the ``SelectionReason`` of a row of ``_ranked_pairs``: the first step of the
+    order at which the primary beats its runner-up, or ``kept`` if it does not."""
+    _key, wins, first = _FIRST_STEP[method]
+    loses = "<" if wins == ">" else ">"
+    kept = SelectionReason.KEPT
+    return (
+        f"CASE WHEN others = 0 OR p_k {wins} r_k THEN '{first}' "
+        f"WHEN p_k {loses} r_k THEN '{kept}' "
+        f"WHEN p_dname < r_dname THEN '{SelectionReason.DRIVE}' "
+        f"WHEN p_dname > r_dname THEN '{kept}' "
+        f"WHEN p_path < r_path THEN '{SelectionReason.PATH}' "
+        f"WHEN p_path > r_path THEN '{kept}' "
+        f"WHEN p_filename < r_filename THEN '{SelectionReason.FILENAME}' ELSE '{kept}' END"
     )
 
 
