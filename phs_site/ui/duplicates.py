@@ -50,7 +50,5 @@ def settle_view(request, pk: int, file_id: int):
     except SettleError as error:
         messages.error(request, str(error))
     else:
-        (messages.warning if settled.still_conflicting else messages.success)(
-            request, str(settled)
-        )
+        (messages.warning if settled.still_conflicting else messages.success)(request, str(settled))
     return redirect("wagtailsnippets_catalog_duplicategroup:inspect", group.pk)
