@@ -1,6 +1,6 @@
 """No input is a 500: generated query strings and JSON bodies against every JSON endpoint,
-every listing and the bulk-action address, as each role (anonymous, curator, reviewer,
-operator, administrator).
+every listing, the bulk-action address and the preview addresses, as each role
+(anonymous, curator, reviewer, operator, administrator).
 
 Hypothesis draws the role with the input, so each endpoint costs a bounded number of
 requests (``EXAMPLES``) whatever the number of roles. Values mix what a client may send
@@ -13,6 +13,7 @@ import os
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -197,6 +198,7 @@ def test_listings_never_500(world, url):
 CURATE_QUERIES = {
     "/admin/curate/api/tree/": ["drive", "path", "filter", "offset", "limit"],
     "/admin/curate/api/next-unreviewed/": ["drive", "path", "filename"],
+    "/admin/curate/api/step/": ["drive", "path", "filename", "direction", "filter", "wrap"],
     "/admin/curate/": ["drive", "file"],
 }
 
@@ -314,3 +316,32 @@ def test_find_files_ignores_ids_that_are_no_row_ids(world, query):
     clients, _ids = world
     response = clients["curator"].get(f"/admin/find/?{query}")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_preview_addresses_never_500(world, method):
+    """Preview addresses: any oshash and kind in the path, any upload and frame times."""
+    clients, _ids = world
+    segment = st.one_of(
+        st.sampled_from(["000000000000a001", "0000000000000000", "thumb", "review", "strip"]),
+        st.text(alphabet=st.characters(blacklist_characters="/?#"), min_size=1, max_size=40),
+    )
+
+    @FUZZ
+    @given(
+        role=st.sampled_from(ROLES),
+        oshash=segment,
+        kind=st.sampled_from(["thumb", "review", "poster", "strip", "waveform", "page", "text"]),
+        image=st.binary(max_size=2048),
+        times=st.text(max_size=60),
+    )
+    def check(role, oshash, kind, image, times):
+        url = f"/admin/previews/{quote(oshash, safe='')}/{kind}/"
+        if method == "get":
+            response = clients[role].get(url)
+        else:
+            upload = SimpleUploadedFile("preview.webp", image, content_type="image/webp")
+            response = clients[role].post(url, {"image": upload, "times": times})
+        no_500(response, f"{role} {method.upper()} {url}")
+
+    check()
