@@ -11,6 +11,14 @@ import pytest
 os.environ.setdefault("oxCACHE", tempfile.mkdtemp(prefix="phs-ox-cache-"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_on_shared_sqlite(django_db_setup):
+    """See tests/support/live_server.py: one request at a time on in-memory SQLite."""
+    from tests.support.live_server import serialize_requests_on_shared_sqlite
+
+    serialize_requests_on_shared_sqlite()
+
+
 def pytest_report_header(config):
     from django.conf import settings
 
