@@ -139,6 +139,8 @@ class FindFilesView(FormulaSafeExportMixin, TemplateView):
                     "catalog", "fileentry"
                 )
                 if action.action_type in SELECT_ALL_ACTIONS
+                # Only what this person may use (the listing's footer asks the same).
+                and getattr(action, "is_shown_to", lambda user: True)(self.request.user)
             ]
         return {
             **super().get_context_data(**kwargs),

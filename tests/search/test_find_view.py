@@ -239,6 +239,23 @@ def test_select_all_feeds_the_bulk_actions(client, decided, curator):
     assert next_url.startswith("/admin/snippets/catalog/fileentry/?")
 
 
+def test_select_all_offers_only_the_actions_this_person_may_use(client, decided, make_user):
+    """Someone who may look at files but not change them can search, and is offered no
+    bulk action that would then refuse them."""
+    from django.contrib.auth.models import Permission
+
+    looker = make_user("looker")
+    looker.user_permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_fileentry"),
+    )
+    client.force_login(looker)
+    response = client.get(f"{FIND}?q=img")
+    assert response.status_code == 200
+    assert response.context["results"].total > 0
+    assert response.context["select_all"] == []
+
+
 def test_select_all_with_a_year_and_statuses(client, decided, curator):
     client.force_login(curator)
     response = client.get(f"{FIND}?year=2021&status=upload&status=unreviewed&q=img")
