@@ -84,9 +84,12 @@ class PadmaClient:
         #: Requests sent, by action (for the summary and the benchmark).
         self.calls: dict[str, int] = {}
 
+    def _open_api(self) -> ox.API:
+        return PadmaAPI(self.url, timeout=self.timeout)
+
     def connect(self) -> None:
         try:
-            self.api = PadmaAPI(self.url, timeout=self.timeout)
+            self.api = self._open_api()
         except requests.ConnectionError as error:
             raise PadmaUnavailable(
                 f"pad.ma at {self.url} is unreachable: {network_reason(error, self.timeout)}"

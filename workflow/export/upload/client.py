@@ -113,21 +113,11 @@ class UploadClient(PadmaClient):
         super().__init__(url, timeout=timeout)
         self.media_cache = media_cache
 
-    def connect(self) -> None:
+    def _open_api(self) -> UploadAPI:
         try:
-            self.api = UploadAPI(self.url, timeout=self.timeout, media_cache=self.media_cache)
+            return UploadAPI(self.url, timeout=self.timeout, media_cache=self.media_cache)
         except ConnectionLost as lost:
             raise PadmaUnavailable(f"pad.ma at {self.url} is unreachable: {lost}") from None
-        except requests.ConnectionError as error:
-            raise PadmaUnavailable(
-                f"pad.ma at {self.url} is unreachable: {network_reason(error, self.timeout)}"
-            ) from error
-        except (requests.RequestException, ValueError, KeyError, TypeError) as error:
-            raise PadmaUnavailable(
-                f"pad.ma at {self.url} did not answer the api call: "
-                f"{network_reason(error, self.timeout)}"
-            ) from error
-        self._count("api")
 
     def call(self, action, data):
         try:

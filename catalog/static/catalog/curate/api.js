@@ -15,7 +15,8 @@ export function configure(pageData) {
   config = pageData;
 }
 
-function csrfToken() {
+/** Django's CSRF token: Wagtail's page config, else the cookie. */
+export function csrfToken() {
   const wagtail = document.getElementById('wagtail-config');
   if (wagtail) {
     try {

@@ -9,6 +9,8 @@
 // same session. The server checks it all again (catalogued oshash, decodable image, size
 // cap) and keeps a scan-made preview over a browser-made one.
 
+import { csrfToken } from './api.js';
+
 /** Long side in pixels per kind, and the server's size caps (catalog.previews). */
 const LONG_SIDE = { thumb: 320, review: 1280, poster: 1280 };
 const CAP = { thumb: 512 * 1024, review: 2 * 1024 * 1024, poster: 2 * 1024 * 1024, strip: 2 * 1024 * 1024 };
@@ -25,19 +27,6 @@ const attempted = new Set();
 let queue = Promise.resolve();
 /** Jobs finished, for tests and tooling: {oshash, kind, ok, status?, error?}. */
 export const log = [];
-
-function csrfToken() {
-  const wagtail = document.getElementById('wagtail-config');
-  if (wagtail) {
-    try {
-      return JSON.parse(wagtail.textContent).CSRF_TOKEN;
-    } catch {
-      // fall through to the cookie
-    }
-  }
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : '';
-}
 
 function scaled(width, height, longSide) {
   const scale = Math.min(1, longSide / Math.max(width, height));
