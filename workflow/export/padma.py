@@ -62,12 +62,16 @@ class PadmaAPI(ox.API):
         super().__init__(url, cj)
 
     def _json_request(self, url, data, files=None):
-        session = self._requests_session
-        if not isinstance(session.get_adapter(url), _TimeoutAdapter):
-            adapter = _TimeoutAdapter(self._timeout)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+        with_timeout(self._requests_session, url, self._timeout)
         return super()._json_request(url, data, files)
+
+
+def with_timeout(session: requests.Session, url: str, timeout: float) -> None:
+    """Give ``session`` a timeout on every request, once (ox's clients have none)."""
+    if not isinstance(session.get_adapter(url), _TimeoutAdapter):
+        adapter = _TimeoutAdapter(timeout)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
 
 
 class PadmaClient:

@@ -27,7 +27,7 @@ import requests
 from django.conf import settings
 
 from ..base import ExportConfigError, PadmaUnavailable
-from ..padma import PadmaActionError, PadmaClient, _TimeoutAdapter, network_reason
+from ..padma import PadmaActionError, PadmaClient, network_reason, with_timeout
 
 with warnings.catch_warnings():
     # pandora_client imports pkg_resources, which warns that it is deprecated.
@@ -63,11 +63,7 @@ class UploadAPI(pandora_client.API):
         self._resume_file = None  # set per file by the service
 
     def _json_request(self, url, data, files=None):
-        session = self._requests_session
-        if not isinstance(session.get_adapter(url), _TimeoutAdapter):
-            adapter = _TimeoutAdapter(self._timeout)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
+        with_timeout(self._requests_session, url, self._timeout)
         chunk = _chunk_of(files)
         for attempt in range(self.retries + 1):
             if attempt:
