@@ -135,12 +135,7 @@ class FindFilesView(FormulaSafeExportMixin, TemplateView):
                     + "?"
                     + urlencode({"id": "all", "next": f"{SNIPPET_LISTING}?{listing_query}"}),
                 )
-                for action in bulk_action_registry.get_bulk_actions_for_model(
-                    "catalog", "fileentry"
-                )
-                if action.action_type in SELECT_ALL_ACTIONS
-                # Only what this person may use (the listing's footer asks the same).
-                and getattr(action, "is_shown_to", lambda user: True)(self.request.user)
+                for action in _select_all_actions(self.request.user)
             ]
         return {
             **super().get_context_data(**kwargs),
@@ -227,7 +222,15 @@ def saved_search_url(saved: SavedSearch) -> str:
     return f"{url}?{saved.query_string}" if saved.query_string else url
 
 
-def _select_all_actions() -> list:
+def _select_all_actions(user) -> list:
+    """The bulk actions *select all N matching* offers ``user``: those that can replay a
+    search, and only what this person may use (each action's ``is_shown_to``, which the
+    listing's footer asks too)."""
     registered = bulk_action_registry.get_bulk_actions_for_model("catalog", "fileentry")
-    chosen = [action for action in registered if action.action_type in SELECT_ALL_ACTIONS]
+    chosen = [
+        action
+        for action in registered
+        if action.action_type in SELECT_ALL_ACTIONS
+        and getattr(action, "is_shown_to", lambda _user: True)(user)
+    ]
     return sorted(chosen, key=lambda action: SELECT_ALL_ACTIONS.index(action.action_type))
