@@ -12,7 +12,7 @@ os.environ.setdefault("oxCACHE", tempfile.mkdtemp(prefix="phs-ox-cache-"))
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _live_server_on_shared_sqlite(django_db_setup):
+def _live_server_on_shared_sqlite():
     """See tests/support/live_server.py: one request at a time on in-memory SQLite."""
     from tests.support.live_server import serialize_requests_on_shared_sqlite
 

@@ -36,9 +36,11 @@ class OneAtATimeWSGIServer(ThreadedWSGIServer):
 
 
 def serialize_requests_on_shared_sqlite() -> None:
-    """Make the live server one-at-a-time if the test database is in-memory SQLite."""
-    from django.db import connection
+    """Make the live server one-at-a-time if the test database is in-memory SQLite
+    (Django's choice for SQLite unless ``TEST["NAME"]`` names a file)."""
+    from django.conf import settings
     from django.test.testcases import LiveServerThread
 
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3") and not database.get("TEST", {}).get("NAME"):
         LiveServerThread.server_class = OneAtATimeWSGIServer
